@@ -1,0 +1,64 @@
+"""Shared fixtures: a migrated store on SQLite always, and on PostgreSQL when
+CYBERSYN_TEST_PG_URL is set (each test gets its own schema, dropped afterwards)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from cybersyn.economy import Economy, demo_economy
+from cybersyn.store import Store, normalize_url
+
+PG_URL = os.environ.get("CYBERSYN_TEST_PG_URL")
+PG_SKIP = "PostgreSQL tests skipped: set CYBERSYN_TEST_PG_URL (CI sets it)"
+
+
+@pytest.fixture(scope="session")
+def demo() -> Economy:
+    return demo_economy()
+
+
+def _pg_schema_url() -> Iterator[str]:
+    assert PG_URL is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalize_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """A database URL per backend: SQLite file always, PostgreSQL schema when configured."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/cybersyn.db"
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    yield from _pg_schema_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated, empty store on each backend."""
+    s = Store(store_url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_store(store: Store, demo: Economy) -> Store:
+    """A migrated store holding the demo economy."""
+    store.save_economy(demo)
+    return store

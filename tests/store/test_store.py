@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cybersyn.economy import Economy
+from cybersyn.errors import Conflict
+from cybersyn.store import Store
+
+
+def test_economy_round_trips(demo_store: Store, demo: Economy) -> None:
+    back = demo_store.load_economy()
+    assert back.io.product_codes == demo.io.product_codes
+    np.testing.assert_array_equal(back.io.A.toarray(), demo.io.A.toarray())
+    np.testing.assert_array_equal(back.io.capacity, demo.io.capacity)
+    assert [u.__dict__ for u in back.units] == [u.__dict__ for u in demo.units]
+    assert back.indicators == demo.indicators
+    assert back.districts == demo.districts
+
+
+def test_second_load_refused_without_replace(demo_store: Store, demo: Economy) -> None:
+    with pytest.raises(Conflict):
+        demo_store.save_economy(demo)
+    demo_store.save_economy(demo, replace=True)
+    assert len(demo_store.load_economy().units) == len(demo.units)
+
+
+def test_migrate_is_idempotent(store: Store) -> None:
+    store.migrate()
+    assert store.is_current()
