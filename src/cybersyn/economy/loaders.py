@@ -241,8 +241,8 @@ def write_economy(economy: Economy, folder: str | Path) -> None:
     _write(folder / "units.csv", REQUIRED["units"],
            [(u.id, u.name, u.level, u.parent or "") for u in economy.units])
     _write(folder / "products.csv", (*REQUIRED["products"], "producer"),
-           [(p.code, p.name, p.unit_of_measure, repr(io.labour[i]), repr(io.capacity[i]),
-             repr(io.final_demand[i]), economy.producer.get(p.code, ""))
+           [(p.code, p.name, p.unit_of_measure, repr(float(io.labour[i])), repr(float(io.capacity[i])),
+             repr(float(io.final_demand[i])), economy.producer.get(p.code, ""))
             for i, p in enumerate(economy.products)])
     coo = io.A.tocoo()
     _write(folder / "coefficients.csv", REQUIRED["coefficients"],

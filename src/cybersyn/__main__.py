@@ -1,0 +1,3 @@
+from cybersyn.cli import main
+
+main()
