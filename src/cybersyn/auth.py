@@ -45,6 +45,6 @@ def authenticate(conn: sa.Connection, token: str | None) -> Principal:
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
     for _pkg, mod in plugins.find("auth"):
         principal = mod.authenticate(conn, token)
-        if principal is not None:
+        if isinstance(principal, Principal):
             return principal
     raise Unauthorized("unknown or revoked token")

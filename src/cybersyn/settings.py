@@ -36,7 +36,8 @@ class Settings:
         try:
             port = int(env.get("CYBERSYN_PORT", base.port))
         except ValueError:
-            raise ValueError(f"CYBERSYN_PORT must be an integer, got {env['CYBERSYN_PORT']!r}.")
+            bad = env["CYBERSYN_PORT"]
+            raise ValueError(f"CYBERSYN_PORT must be an integer, got {bad!r}.") from None
         return cls(
             database_url=env.get("CYBERSYN_DATABASE_URL", base.database_url),
             data_dir=Path(env.get("CYBERSYN_DATA", str(base.data_dir))),

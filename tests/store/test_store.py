@@ -28,3 +28,13 @@ def test_second_load_refused_without_replace(demo_store: Store, demo: Economy) -
 def test_migrate_is_idempotent(store: Store) -> None:
     store.migrate()
     assert store.is_current()
+
+
+def test_unmigrated_database_is_reported(store_url: str) -> None:
+    from cybersyn.errors import CybersynError
+
+    fresh = Store(store_url)
+    assert not fresh.is_current()
+    with pytest.raises(CybersynError, match="cybersyn init"):
+        fresh.require_current()
+    fresh.close()

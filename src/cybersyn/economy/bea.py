@@ -105,7 +105,8 @@ def industry_technology_A(U: np.ndarray, V: np.ndarray, g: np.ndarray,
     """A = (U ĝ⁻¹)(V q̂⁻¹), commodity × commodity, shape (n_commodities, n_commodities)."""
     B = U * _safe_inverse(g)[None, :]
     D = V * _safe_inverse(q)[None, :]
-    return B @ D
+    A: np.ndarray = B @ D
+    return A
 
 
 def load_bea_detail(folder: str | Path) -> Economy:

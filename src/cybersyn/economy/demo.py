@@ -171,10 +171,11 @@ def _units(rng: np.random.Generator) -> tuple[list[Unit], dict[str, str]]:
         for k, ename in enumerate(enterprises):
             eid = f"{sector_id}.e{k + 1:02d}"
             units.append(Unit(eid, ename, "enterprise", sector_id))
-            for p in range(int(rng.integers(1, 4))):
-                units.append(Unit(f"{eid}.p{p + 1}", f"{ename} planta {p + 1}", "plant", eid))
-        for p in products:
-            producer[p] = f"{sector_id}.e01"
+            for k_plant in range(int(rng.integers(1, 4))):
+                units.append(Unit(f"{eid}.p{k_plant + 1}", f"{ename} planta {k_plant + 1}",
+                                  "plant", eid))
+        for product in products:
+            producer[product] = f"{sector_id}.e01"
     return units, producer
 
 
@@ -232,6 +233,6 @@ def _districts(rng: np.random.Generator) -> tuple[District, ...]:
     out = []
     for k, (name, n) in enumerate(zip(DISTRICTS, people, strict=True)):
         children = int(n * CHILD_SHARE * rng.uniform(0.9, 1.1))
-        out.append(District(f"D{k + 1:02d}", name, int(round(n / PEOPLE_PER_HOUSEHOLD)),
+        out.append(District(f"D{k + 1:02d}", name, round(n / PEOPLE_PER_HOUSEHOLD),
                             int(n), children, int(n * 0.025)))
     return tuple(out)

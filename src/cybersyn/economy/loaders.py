@@ -227,7 +227,7 @@ def load_economy(folder: str | Path, name: str | None = None) -> Economy:
     products, io, producer = load_io(folder)
     indicators = load_indicators(folder, units)
     districts = load_districts(folder)
-    for code, uid in producer.items():
+    for _code, uid in producer.items():
         if uid not in units:
             raise DataLoadError("products", None, "producer", f"unknown unit {uid!r}")
     return Economy(name or folder.name, units, products, io, indicators, districts, producer)
@@ -241,8 +241,9 @@ def write_economy(economy: Economy, folder: str | Path) -> None:
     _write(folder / "units.csv", REQUIRED["units"],
            [(u.id, u.name, u.level, u.parent or "") for u in economy.units])
     _write(folder / "products.csv", (*REQUIRED["products"], "producer"),
-           [(p.code, p.name, p.unit_of_measure, repr(float(io.labour[i])), repr(float(io.capacity[i])),
-             repr(float(io.final_demand[i])), economy.producer.get(p.code, ""))
+           [(p.code, p.name, p.unit_of_measure, repr(float(io.labour[i])),
+             repr(float(io.capacity[i])), repr(float(io.final_demand[i])),
+             economy.producer.get(p.code, ""))
             for i, p in enumerate(economy.products)])
     coo = io.A.tocoo()
     _write(folder / "coefficients.csv", REQUIRED["coefficients"],

@@ -234,7 +234,7 @@ def _power_rho(A: sp.csr_matrix, tol: float, max_iter: int, cap: float) -> float
         ratio = y / x
         lo, hi = float(ratio.min()) - 1.0, min(float(ratio.max()) - 1.0, cap)
         x = y / y.max()
-        if hi - lo <= tol * max(1.0, hi) or hi < 0.999 and hi - lo < 1e-3:
+        if hi - lo <= tol * max(1.0, hi) or (hi < 0.999 and hi - lo < 1e-3):
             break
         if not math.isfinite(hi):
             break
@@ -299,6 +299,6 @@ def _check_triple(ind: Indicator) -> None:
         v = getattr(ind, name)
         if v is not None and (not math.isfinite(v) or v <= 0):
             raise InvalidInput(f"indicator {ind.id!r}: {name} must be a positive number")
-    if ind.capability is not None and ind.potentiality is not None:
-        if ind.capability > ind.potentiality:
-            raise InvalidInput(f"indicator {ind.id!r}: capability exceeds potentiality")
+    cap, pot = ind.capability, ind.potentiality
+    if cap is not None and pot is not None and cap > pot:
+        raise InvalidInput(f"indicator {ind.id!r}: capability exceeds potentiality")

@@ -85,9 +85,14 @@ class Store:
             raise CybersynError(f"cannot open database {self.url}: {e.orig}") from None
 
     def is_current(self) -> bool:
+        """Whether every package's newest revision is applied (a head that another branch
+        depends on is recorded only through its dependant, so compare applied sets)."""
         with self.read() as conn:
-            heads = set(ScriptDirectory.from_config(self._alembic(conn)).get_heads())
-            return set(MigrationContext.configure(conn).get_current_heads()) == heads
+            script = ScriptDirectory.from_config(self._alembic(conn))
+            current = MigrationContext.configure(conn).get_current_heads()
+            applied = {r.revision for r in script.revision_map.iterate_revisions(
+                current, "base", select_for_downgrade=True)} if current else set()
+            return set(script.get_heads()) <= applied
 
     def require_current(self) -> None:
         if not self.is_current():
