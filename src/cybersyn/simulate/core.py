@@ -72,6 +72,8 @@ class Flows:
     investment: np.ndarray
     exports: np.ndarray
     losses: np.ndarray
+    shipped: np.ndarray
+    """all deliveries out of each product's finished stock (to producers and final users)."""
     met: np.ndarray
     """shape (d,): share of each district's entitlement met (labour-value weighted)."""
     labour_present: np.ndarray
@@ -170,7 +172,7 @@ def step(eco: SimEconomy, p: SimParams, st: State, cond: Conditions, transport0:
     flows = Flows(
         output=x, imports=imports, used=np.bincount(rows, use, minlength=n),
         household=hh * g, household_requested=hh, investment=inv * g, exports=ex * g,
-        losses=losses,
+        losses=losses, shipped=g * request,
         met=met_share(eco.district_weight, eco.affluence, eco.value, hh, hh * g, p.hoarding,
                       cond.rationing, allocate),
         labour_present=1.0 - cond.absenteeism, transport_capacity=cap_t,
