@@ -1,7 +1,6 @@
 """Re-planning mid-run: recompute output and final-demand targets for the capacity left.
 
-Uses the plan package's solver when `cybersyn.plan` provides `replan_targets`; otherwise
-`fallback_plan`, a linear program solved with HiGHS through scipy (Huangfu & Hall 2018):
+`fallback_plan` is a linear program solved with HiGHS through scipy (Huangfu & Hall 2018):
 
     maximise  v · y'        (labour value of final goods delivered)
     s.t.      x ≥ (1 - s) ∘ (A x + y'),   0 ≤ x ≤ capacity left,   0 ≤ y' ≤ y
@@ -12,9 +11,6 @@ more than it can make. Above `LP_LIMIT` products the proportional cut θ·(x*, y
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,11 +23,13 @@ LP_LIMIT = 5000
 
 
 def plan_solver() -> Planner:
-    """The plan package's re-planning function when it exists, else `fallback_plan`."""
-    if importlib.util.find_spec("cybersyn.plan") is not None:
-        plan = importlib.import_module("cybersyn.plan")
-        if hasattr(plan, "replan_targets"):
-            return plan.replan_targets  # type: ignore[no-any-return]
+    """The re-planning function used by the `replan` policy: `fallback_plan`.
+
+    The plan package's `harmony_plan` was tried here (targets (1 - s) ∘ y, capacity left,
+    labour limit at the steady state): on chile-1972 with milk capacity halved it planned
+    zero milk and zero fuel and over-fulfilled other goods, which is not a re-plan a
+    planning office would issue, so the LP below is used until that is reconciled.
+    """
     return fallback_plan
 
 
