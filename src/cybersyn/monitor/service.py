@@ -1,0 +1,139 @@
+"""The shell around the filter: labelled series in, arrays to the core, rows to the store.
+
+`Tracker` keeps the index (series id -> row of the state array), converts UTC datetimes to
+days (the filter's unit of time) and turns `Detections` into `cybersyn.signals.Signal`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+
+from cybersyn.economy.model import Indicator
+from cybersyn.monitor.detect import Detections, detect
+from cybersyn.monitor.filter import (
+    MultiProcessFilter,
+    StepOutput,
+    new_state,
+    state_from_bytes,
+    state_to_bytes,
+)
+from cybersyn.monitor.params import DetectParams, FilterParams
+from cybersyn.monitor.tables import monitor_outputs, monitor_signals, monitor_state
+from cybersyn.monitor.triple import triple_index
+from cybersyn.signals import Signal
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TRIPLE_SERIES = ("productivity", "performance")
+"""Triple indices filtered per indicator with capability and potentiality (latency = C/P is
+constant while C and P are, so it is reported but not filtered)."""
+
+
+def to_days(when: datetime) -> float:
+    return (when - EPOCH).total_seconds() / 86400.0
+
+
+def from_days(days: float) -> datetime:
+    return EPOCH + timedelta(days=float(days))
+
+
+def series_ids(indicators: Sequence[Indicator]) -> list[str]:
+    """Every indicator, then '<id>:productivity' and '<id>:performance' where they apply."""
+    ids = [i.id for i in indicators]
+    for ind in indicators:
+        if ind.capability is not None and ind.potentiality is not None:
+            ids += [f"{ind.id}:{name}" for name in TRIPLE_SERIES]
+    return ids
+
+
+class Tracker:
+    """Filter state for a fixed list of indicators (and their triple indices)."""
+
+    def __init__(self, indicators: Sequence[Indicator], params: FilterParams | None = None,
+                 detect_params: DetectParams | None = None) -> None:
+        self.indicators = tuple(indicators)
+        self.ids = series_ids(self.indicators)
+        self.index = {sid: k for k, sid in enumerate(self.ids)}
+        self.filter = MultiProcessFilter(params)
+        self.detect_params = detect_params or DetectParams()
+        self.state = new_state(len(self.ids))
+        tri = [(k, i) for k, i in enumerate(self.indicators)
+               if i.capability is not None and i.potentiality is not None]
+        self._tri_rows = np.array([k for k, _ in tri], dtype=np.int64)
+        self._cap = np.array([i.capability for _, i in tri], dtype=float)
+        self._pot = np.array([i.potentiality for _, i in tri], dtype=float)
+
+    def values(self, readings: Iterable[tuple[str, datetime, float]]) -> np.ndarray:
+        """(n_series,) vector: readings placed by indicator id (NaN = missing) + triple."""
+        y = np.full(len(self.ids), np.nan)
+        n = len(self.indicators)
+        for ind_id, _when, value in readings:
+            k = self.index.get(ind_id)
+            if k is not None and k < n:
+                y[k] = value
+        ti = triple_index(y[self._tri_rows], self._cap, self._pot)
+        m = self._tri_rows.size
+        y[n : n + 2 * m : 2] = ti.productivity
+        y[n + 1 : n + 2 * m : 2] = ti.performance
+        return y
+
+    def step(self, y: np.ndarray, when: datetime) -> tuple[StepOutput, Detections, np.ndarray]:
+        """Advance every series at `when`; returns outputs, detections, previous times (days)."""
+        prev_t = self.state["t_last"].copy()
+        out = self.filter.update(self.state, y, to_days(when))
+        return out, detect(out, self.detect_params), prev_t
+
+    def signals(self, dets: Detections, prev_t: np.ndarray, when: datetime) -> list[Signal]:
+        return [Signal(indicator_id=self.ids[k], kind=dets.kind_name(i),
+                       probability=float(np.clip(dets.probability[i], 0.0, 1.0)),
+                       start=from_days(prev_t[k]), detected_at=when,
+                       score=float(dets.score[i]), direction=int(dets.direction[i]))
+                for i, k in enumerate(dets.series)]
+
+    # -- persistence ------------------------------------------------------------------
+    def output_rows(self, y: np.ndarray, out: StepOutput,
+                    when: datetime) -> list[dict[str, object]]:
+        rows = []
+        for k in np.flatnonzero(~np.isnan(y)):
+            p = out.p[k]
+            rows.append({
+                "series_id": self.ids[k], "observed_at": when, "value": float(y[k]),
+                "forecast": float(out.forecast[k]), "forecast_var": float(out.forecast_var[k]),
+                "level": float(out.level[k]), "slope_per_day": float(out.slope[k]),
+                "p_steady": float(p[0]), "p_step": float(p[1]), "p_slope": float(p[2]),
+                "p_transient": float(p[3]), "score": float(out.score[k])})
+        return rows
+
+    def save_state(self, conn: sa.Connection, when: datetime) -> None:
+        """Replace the stored state of every series (exact bytes)."""
+        params = json.dumps(asdict(self.filter.params))
+        conn.execute(monitor_state.delete().where(monitor_state.c.series_id.in_(self.ids)))
+        conn.execute(monitor_state.insert(), [
+            {"series_id": sid, "updated_at": when, "params": params,
+             "state": state_to_bytes(self.state, k)} for k, sid in enumerate(self.ids)])
+
+    def load_state(self, conn: sa.Connection) -> int:
+        """Restore stored states (series without one stay fresh); returns how many."""
+        rows = conn.execute(sa.select(monitor_state.c.series_id, monitor_state.c.state)
+                            .where(monitor_state.c.series_id.in_(self.ids))).all()
+        for sid, blob in rows:
+            self.state[self.index[sid]] = state_from_bytes([bytes(blob)])[0]
+        return len(rows)
+
+
+def insert_outputs(conn: sa.Connection, rows: list[dict[str, object]]) -> None:
+    if rows:
+        conn.execute(monitor_outputs.insert(), rows)
+
+
+def insert_signals(conn: sa.Connection, signals: list[Signal]) -> None:
+    if signals:
+        conn.execute(monitor_signals.insert(), [
+            {"series_id": s.indicator_id, "kind": s.kind, "probability": s.probability,
+             "start": s.start, "detected_at": s.detected_at, "score": s.score,
+             "direction": s.direction} for s in signals])
