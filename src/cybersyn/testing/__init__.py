@@ -2,3 +2,4 @@
 
 Each package adds `cybersyn/testing/<package>.py` and one re-export line below.
 """
+from cybersyn.testing.plan import assert_plan_feasible as assert_plan_feasible

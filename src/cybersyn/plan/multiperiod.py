@@ -1,0 +1,201 @@
+"""A multi-period (five-year) plan over a dynamic input-output model, as one LP.
+
+Leontief's dynamic model (Leontief, "Dynamic analysis", in *Studies in the Structure of the
+American Economy*, 1953; Miller & Blair 2009, §13.1): output in year t is limited by
+capacity Kₜ; investment zₜ (units of new capacity) takes goods Bk zₜ this year and adds
+capacity next year, while capacity depreciates at rate δ:
+
+    Kₜ₊₁ = (1 − δ) Kₜ + zₜ,   xₜ ≤ Kₜ,
+    (I − A) xₜ − Bk zₜ ≥ λ tₜ,   l·xₜ ≤ L (1 + g)ᵗ,   xₜ, zₜ ≥ 0,   max λ.
+
+Capacity is measured in product units per year; Bk[i, j] is units of product i needed to
+add one unit of yearly capacity for product j. Products with unlimited capacity need no
+investment. One λ for all years: every year's targets are met in the same proportion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from cybersyn.errors import InvalidInput
+from cybersyn.plan.lp import solve_lp
+from cybersyn.plan.problem import Binding, PlanProblem
+
+
+@dataclass(frozen=True)
+class MultiPeriodParams:
+    """periods: years planned; labour_growth: yearly growth of labour available;
+    target_growth: yearly growth of targets when one year's targets are given;
+    depreciation: share of capacity lost per year; capital_ratio: units of capital goods per
+    unit of yearly capacity when no capital matrix is given."""
+
+    periods: int = 5
+    labour_growth: float = 0.02
+    target_growth: float = 0.05
+    depreciation: float = 0.05
+    capital_ratio: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.periods <= 50:
+            raise ValueError("Expected periods in 1..50.")
+        if not -0.5 < self.labour_growth < 1:
+            raise ValueError("Expected labour_growth in (-0.5, 1).")
+        if not -0.5 < self.target_growth < 1:
+            raise ValueError("Expected target_growth in (-0.5, 1).")
+        if not 0 <= self.depreciation < 1:
+            raise ValueError("Expected depreciation in [0, 1).")
+        if not self.capital_ratio > 0:
+            raise ValueError("Expected capital_ratio > 0.")
+
+
+@dataclass(frozen=True)
+class MultiPeriodResult:
+    """x, investment, capacity, net, targets : (T, n); labour_used (T,); lam; prices (T, n)
+    shadow prices of products per year (λ per unit); binding: per-year binding limits."""
+
+    problem: PlanProblem
+    x: np.ndarray
+    investment: np.ndarray
+    capacity: np.ndarray
+    net: np.ndarray
+    targets: np.ndarray
+    labour_used: np.ndarray
+    labour_available: np.ndarray
+    lam: float
+    prices: np.ndarray
+    binding: tuple[tuple[Binding, ...], ...]
+    method: str
+    objective: str = "multi-period"
+
+    @property
+    def periods(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def value(self) -> float:
+        return self.lam
+
+
+def default_capital(A: sp.csr_matrix, ratio: float) -> sp.csr_matrix:
+    """Bk of shape (n, n): capital goods in the proportions of each product's current
+    inputs, `ratio` units in all per unit of yearly capacity."""
+    sums = np.asarray(A.sum(axis=0)).ravel()
+    scale = np.divide(ratio, sums, out=np.zeros_like(sums), where=sums > 0)
+    return sp.csr_matrix(A @ sp.diags(scale))
+
+
+def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = None, *,
+                      targets: np.ndarray | None = None, capital: sp.spmatrix | None = None,
+                      solver: str = "choose") -> MultiPeriodResult:
+    """Solve the T-year plan. problem.capacity is year-1 capacity, problem.targets year-1
+    targets (grown by target_growth) unless `targets` (T, n) is given."""
+    params = params or MultiPeriodParams()
+    p = problem
+    if not p.square:
+        raise InvalidInput("the multi-period plan needs one technique per product")
+    T, n = params.periods, p.n
+    tt = _targets(p, params, targets)
+    Bk = sp.csr_matrix(default_capital(p.A, params.capital_ratio) if capital is None
+                       else capital, dtype=float)
+    if Bk.shape != (n, n):
+        raise InvalidInput(f"capital matrix has shape {Bk.shape}, expected ({n}, {n})")
+    labour = p.labour_available * (1 + params.labour_growth) ** np.arange(T)
+    M, lo, hi, col_hi, capped = _build(p, params, tt, Bk, labour)
+    c = np.zeros(2 * T * n + 1)
+    c[-1] = 1.0
+    sol = solve_lp(c, M, lo, hi, np.zeros(c.size), col_hi, solver=solver,
+                   what="the multi-period plan")
+    return _result(p, params, sol, tt, labour, capped, Bk)
+
+
+def _targets(p: PlanProblem, params: MultiPeriodParams, targets: np.ndarray | None
+             ) -> np.ndarray:
+    T = params.periods
+    if targets is None:
+        return p.targets[None, :] * (1 + params.target_growth) ** np.arange(T)[:, None]
+    tt = np.asarray(targets, dtype=float)
+    if tt.shape != (T, p.n) or not np.all(np.isfinite(tt)) or tt.min() < 0:
+        raise InvalidInput(f"targets must be finite, >= 0, of shape ({T}, {p.n})")
+    if not np.any(tt > 0):
+        raise InvalidInput("every target is zero: give at least one positive target")
+    return tt
+
+
+def _build(p: PlanProblem, params: MultiPeriodParams, tt: np.ndarray, Bk: sp.csr_matrix,
+           labour: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]:
+    """Columns: x_0..x_{T-1}, z_0..z_{T-1} (n each), λ. Rows per year: balance (n),
+    labour (1, if finite), capacity (one per capped product)."""
+    T, n = params.periods, p.n
+    assert p.capacity is not None
+    capped = np.flatnonzero(np.isfinite(p.capacity))
+    keep = 1.0 - params.depreciation
+    I_n = sp.identity(n, format="csr")
+    S = sp.csr_matrix((np.ones(capped.size), (np.arange(capped.size), capped)),
+                      shape=(capped.size, n))
+    rows, lo, hi = [], [], []
+    zero = sp.csr_matrix((n, n))
+    for t in range(T):
+        blocks_x = [I_n - p.A if s == t else zero for s in range(T)]
+        blocks_z = [-Bk if s == t else zero for s in range(T)]
+        rows.append(sp.hstack([*blocks_x, *blocks_z, sp.csr_matrix(-tt[t].reshape(-1, 1))]))
+        lo.append(np.zeros(n))
+        hi.append(np.full(n, np.inf))
+        if np.isfinite(labour[t]):
+            lab = sp.csr_matrix(p.labour.reshape(1, -1))
+            zr = sp.csr_matrix((1, n))
+            rows.append(sp.hstack([*(lab if s == t else zr for s in range(T)),
+                                   *(zr for _ in range(T)), sp.csr_matrix((1, 1))]))
+            lo.append(np.array([-np.inf]))
+            hi.append(np.array([labour[t]]))
+        if capped.size:
+            zc = sp.csr_matrix((capped.size, n))
+            cx = [S if s == t else zc for s in range(T)]
+            cz = [-(keep ** (t - 1 - s)) * S if s < t else zc for s in range(T)]
+            rows.append(sp.hstack([*cx, *cz, sp.csr_matrix((capped.size, 1))]))
+            lo.append(np.full(capped.size, -np.inf))
+            hi.append(p.capacity[capped] * keep ** t)
+    z_hi = np.where(np.isfinite(p.capacity), np.inf, 0.0)
+    col_hi = np.concatenate([np.full(T * n, np.inf), np.tile(z_hi, T), [np.inf]])
+    return sp.vstack(rows).tocsc(), np.concatenate(lo), np.concatenate(hi), col_hi, capped
+
+
+def _result(p: PlanProblem, params: MultiPeriodParams, sol: object, tt: np.ndarray,
+            labour: np.ndarray, capped: np.ndarray, Bk: sp.csr_matrix) -> MultiPeriodResult:
+    T, n = params.periods, p.n
+    xs = np.maximum(sol.x[: T * n].reshape(T, n), 0.0)  # type: ignore[attr-defined]
+    zs = np.maximum(sol.x[T * n: 2 * T * n].reshape(T, n), 0.0)  # type: ignore[attr-defined]
+    lam = float(sol.x[-1])  # type: ignore[attr-defined]
+    assert p.capacity is not None
+    keep = 1.0 - params.depreciation
+    K = np.empty((T, n))
+    K[0] = p.capacity
+    for t in range(1, T):
+        K[t] = keep * K[t - 1] + zs[t - 1]
+    net = xs - (p.A @ xs.T).T - (Bk @ zs.T).T
+    duals = sol.row_dual  # type: ignore[attr-defined]
+    per = n + int(np.isfinite(labour[0])) + capped.size
+    prices = np.stack([np.maximum(-duals[t * per: t * per + n], 0.0) for t in range(T)])
+    binding = tuple(_year_binding(p, duals[t * per + n: (t + 1) * per], labour[t], capped, K[t])
+                    for t in range(T))
+    return MultiPeriodResult(p, xs, zs, K, net, tt, xs @ p.labour, labour, lam, prices,
+                             binding, f"HiGHS LP over {T} periods ({sol.status})")  # type: ignore[attr-defined]
+
+
+def _year_binding(p: PlanProblem, duals: np.ndarray, labour: float, capped: np.ndarray,
+                  K: np.ndarray) -> tuple[Binding, ...]:
+    out: list[Binding] = []
+    k = 0
+    if np.isfinite(labour):
+        if duals[0] > 1e-12:
+            out.append(Binding("labour", "labour", float(labour), float(duals[0])))
+        k = 1
+    for r, j in enumerate(capped):
+        d = float(duals[k + r])
+        if d > 1e-12:
+            out.append(Binding("capacity", p.activity_names[j], float(K[j]), d,
+                               p.product_names[j]))
+    return tuple(out)
