@@ -57,10 +57,10 @@ def finish(ctx: Any) -> None:
     with ctx.store.read() as conn:
         actions = Counter(dict(conn.execute(
             sa.select(alert_events.c.action, sa.func.count())
-            .group_by(alert_events.c.action)).tuples().all()))
+            .group_by(alert_events.c.action)).all()))
         levels = Counter(dict(conn.execute(
             sa.select(alerts.c.level, sa.func.count()).where(alerts.c.status == "open")
-            .group_by(alerts.c.level)).tuples().all()))
+            .group_by(alerts.c.level)).all()))
         climbed = _escalations_by_level(conn)
         intact = not audit.verify(conn)
     ctx.summary["Algedonic alerts"] = {
@@ -78,5 +78,5 @@ def _escalations_by_level(conn: sa.Connection) -> Counter[str]:
                         .select_from(alert_events.join(units,
                                                        units.c.id == alert_events.c.to_unit))
                         .where(alert_events.c.action == "escalated")
-                        .group_by(units.c.level)).tuples().all()
+                        .group_by(units.c.level)).all()
     return Counter(dict(rows))

@@ -68,9 +68,9 @@ def catalog(store: Store, conn: sa.Connection | None = None) -> Catalog:
     if not fp[1]:
         raise NotFound("no economy loaded: run `cybersyn init`")
     cat = Catalog(
-        dict(conn.execute(sa.select(indicators.c.id, indicators.c.unit_id)).tuples().all()),
-        dict(conn.execute(sa.select(units.c.id, units.c.parent_id)).tuples().all()),
-        dict(conn.execute(sa.select(units.c.id, units.c.level)).tuples().all()))
+        dict(conn.execute(sa.select(indicators.c.id, indicators.c.unit_id)).all()),
+        dict(conn.execute(sa.select(units.c.id, units.c.parent_id)).all()),
+        dict(conn.execute(sa.select(units.c.id, units.c.level)).all()))
     with _lock:
         _cache[store] = (fp, cat)
     return cat

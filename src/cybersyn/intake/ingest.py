@@ -175,7 +175,7 @@ def _conflicts(conn: sa.Connection, rows: list[Row]) -> list[dict[str, Any]]:
                           .where(sa.tuple_(observations.c.indicator_id,
                                            observations.c.observed_at).in_(list(wanted))))
     out = []
-    for i, t, v in stored.tuples():
+    for i, t, v in stored:
         if (i, t) in wanted and wanted[(i, t)] != v:
             out.append({"indicator": i, "time": t.isoformat(), "stored": v,
                         "sent": wanted[(i, t)]})
