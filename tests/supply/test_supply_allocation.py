@@ -38,9 +38,9 @@ def test_priority_class_served_first() -> None:
     assert_allclose(out, [[2, 1], [1, 0], [1, 0]])
 
 
-def test_integer_hamilton_hand_computed() -> None:
+def test_integer_cumulative_rounding_hand_computed() -> None:
     out = allocate(np.array([3.0, 3.0, 3.0]), 4, "proportional", integer=True)
-    assert_allclose(out, [2, 1, 1])
+    assert_allclose(out, [1, 1, 2])  # running sums 4/3, 8/3, 4 floored: 1, 2, 4
     out = allocate(np.array([1.0, 5.0]), 3.7, "cea", integer=True)
     assert_allclose(out, [1, 2])
 

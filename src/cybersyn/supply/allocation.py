@@ -16,14 +16,16 @@ All three satisfy, for every E: 0 <= x_i <= c_i (claims boundedness), sum x = mi
 
 Priority classes (lower first): class 0 is served fully before class 1 gets anything, and
 so on; the class where supply runs out is rationed with the rule. With `integer=True`
-the continuous awards are rounded by largest remainders (Hamilton): each household gets
-the floor or the ceiling of its continuous award, ties broken by lower index. Integer
+the continuous awards are rounded by cumulative (systematic) rounding: each household gets
+the floor or the ceiling of its continuous award, the extra units going by register order. Integer
 rounding keeps boundedness and efficiency (sum = min(floor(E), C)) but equal treatment
 holds only up to one unit and, as with every quota method, resource monotonicity can fail
 by one unit (the Alabama paradox; Balinski & Young, *Fair Representation*, 1982).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -41,16 +43,25 @@ def allocate(claims: np.ndarray, supply: np.ndarray | float, rule: str = "propor
     integer : claims must be whole numbers; awards are whole numbers.
     """
     c, e, one_good = _check(claims, supply, rule, priority, integer)
+    if priority is None:
+        order, bounds = None, [0, c.shape[0]]
+    else:  # households sorted by class: each class is a contiguous block of rows (a view)
+        order = np.argsort(priority, kind="stable")
+        keys = np.asarray(priority)[order]
+        bounds = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1), c.shape[0]]
+        c = c[order]
     out = np.zeros_like(c)
-    classes = [None] if priority is None else np.unique(priority)
     remaining = e.copy()
-    for k in classes:
-        rows = slice(None) if k is None else np.flatnonzero(priority == k)
-        ck = c[rows]
+    for lo, hi in itertools.pairwise(bounds):
+        ck = c[lo:hi]
         share = np.minimum(remaining, ck.sum(axis=0))
-        out[rows] = _per_good(ck, share, rule, integer)
+        out[lo:hi] = _award(ck, share, rule, integer)
         remaining = remaining - share
-    return out[:, 0] if one_good else out
+    if order is not None:
+        unsorted = np.empty_like(out)
+        unsorted[order] = out
+        out = unsorted
+    return out[:, 0].copy() if one_good else out
 
 
 def allocate_tiered(tiers: list[np.ndarray], supply: np.ndarray | float,
@@ -94,54 +105,56 @@ def _check(claims: np.ndarray, supply: np.ndarray | float, rule: str,
     return c, e, one_good
 
 
-def _per_good(c: np.ndarray, e: np.ndarray, rule: str, integer: bool) -> np.ndarray:
-    """c (n, g) claims, e (g,) supply <= column totals; the rule column by column."""
-    out = np.empty_like(c)
+def _award(c: np.ndarray, e: np.ndarray, rule: str, integer: bool) -> np.ndarray:
+    """c (n, g) claims of one class, e (g,) supply <= column totals; all goods at once."""
     totals = c.sum(axis=0)
-    for j in range(c.shape[1]):
-        col, ej = c[:, j], float(e[j])
-        if ej >= totals[j]:
-            out[:, j] = col
-            continue
-        x = _RULE[rule](col, ej, float(totals[j]))
-        out[:, j] = _round_hamilton(x, ej) if integer else x
-    return out
-
-
-def _proportional(c: np.ndarray, e: float, total: float) -> np.ndarray:
-    return c * (e / total) if total > 0 else np.zeros_like(c)
-
-
-def _cea(c: np.ndarray, e: float, total: float) -> np.ndarray:
-    """min(c, lam) with sum = e < total: lam from the sorted claims (exact, O(n log n))."""
-    if e <= 0:
-        return np.zeros_like(c)
-    s = np.sort(c)
-    n = s.size
-    cum = np.cumsum(s)
-    # f(s_k) = sum of the k smallest + (n - k) s_k: awards if lam were the k-th claim.
-    f = cum + (n - np.arange(1, n + 1)) * s
-    m = int(np.searchsorted(f, e, side="right"))
-    if m >= n:  # e equals the total up to rounding
+    short = e < totals
+    if not np.any(short):
         return c.copy()
-    below = cum[m - 1] if m > 0 else 0.0
-    lam = (e - below) / (n - m)
-    return np.minimum(c, lam)
+    x = _RULE[rule](c, np.where(short, e, totals), totals)
+    x = np.where(short[None, :], x, c)
+    return _round_systematic(x, c) if integer else x
 
 
-def _cel(c: np.ndarray, e: float, total: float) -> np.ndarray:
-    return np.maximum(c - _cea(c, total - e, total), 0.0)
+def _proportional(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    scale = np.divide(e, totals, out=np.zeros_like(e), where=totals > 0)
+    return c * scale[None, :]
+
+
+def _cea(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """min(c, lam_j) with column sums e_j <= totals_j; lam_j exact from sorted claims.
+
+    With s the column sorted ascending, f_k = s_1 + ... + s_k + (n - k) s_k is what the
+    awards would sum to if lam were s_k; m = #{k: f_k <= e} and lam = (e - S_m) / (n - m).
+    """
+    n = c.shape[0]
+    s = np.sort(c, axis=0)
+    cum = np.cumsum(s, axis=0)
+    f = cum + (n - np.arange(1, n + 1))[:, None] * s
+    m = (f <= e[None, :]).sum(axis=0)
+    full = m >= n  # e equals the total (up to rounding): everybody in full
+    below = np.where(m > 0, cum[np.maximum(m - 1, 0), np.arange(c.shape[1])], 0.0)
+    lam = np.where(full, np.inf, (e - below) / np.maximum(n - m, 1))
+    return np.minimum(c, lam[None, :])
+
+
+def _cel(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    return np.maximum(c - _cea(c, totals - e, totals), 0.0)
 
 
 _RULE = {"proportional": _proportional, "cea": _cea, "cel": _cel}
 
 
-def _round_hamilton(x: np.ndarray, e: float) -> np.ndarray:
-    """Floor of x plus one unit to the largest remainders until the sum is floor(e)."""
-    base = np.floor(x + 1e-9)
-    rem = x - base
-    k = int(round(np.floor(e + 1e-9) - base.sum()))
-    if k > 0:
-        order = np.argsort(-rem, kind="stable")[:k]
-        base[order] += 1.0
-    return base
+def _round_systematic(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Whole-number awards, column by column: differences of the floored running sums.
+
+    Each award is floor(x_i) or ceil(x_i) and the column sum is floor(sum x) (cumulative
+    rounding), in one O(n) pass without sorting; which households get the extra unit is
+    decided by register order. The result is clipped to [0, c] against float round-off.
+    """
+    run = np.cumsum(x, axis=0)
+    run += 1e-7
+    np.floor(run, out=run)
+    out = np.diff(run, axis=0, prepend=0.0)
+    np.clip(out, 0.0, c, out=out)
+    return out
