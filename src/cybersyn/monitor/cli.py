@@ -1,0 +1,97 @@
+"""`cybersyn monitor ...`: run the detector over a CSV; plot an indicator's filter."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from cybersyn.monitor.csvio import read_series
+from cybersyn.monitor.detect import detect
+from cybersyn.monitor.filter import MultiProcessFilter, StepOutput
+from cybersyn.monitor.params import REGIMES, DetectParams
+
+app = typer.Typer(help="Cyberstride: the multi-process filter and change detection.",
+                  no_args_is_help=True)
+
+COLUMNS = ("time", "value", "forecast", "forecast_sd", *(f"p_{r}" for r in REGIMES),
+           "score", "signal")
+
+
+@app.command("detect")
+def detect_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
+    time_column: Annotated[str | None, typer.Option(
+        "--time-column", help="Time column (ISO 8601 or numbers; default: a column named "
+        "timestamp/time/date, else the row number).")] = None,
+    value_column: Annotated[str | None, typer.Option(
+        "--value-column", help="Value column (default 'value', else the last column).")] = None,
+    threshold: Annotated[float, typer.Option(help="Detection threshold in (0, 1].")] = 0.9,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
+) -> None:
+    """Filter one series and print, per row, forecast, regime probabilities, score, signal.
+
+    The `signal` of a row is filled when the NEXT row reveals that this row began a change
+    (step, slope or transient; see docs/monitor.md)."""
+    labels, times, values = read_series(file, time_column, value_column)
+    out = MultiProcessFilter().run(values, times)
+    sig = _signals(out, DetectParams(threshold=threshold))
+    rows = [_row(labels[k], values[k], out, k, sig.get(k, "")) for k in range(values.size)]
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r))
+        return
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r.values()])
+
+
+def _signals(out: StepOutput, params: DetectParams) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for k in range(1, out.raw.shape[0]):
+        d = detect(StepOutput(out.raw[k : k + 1], out.count[k : k + 1]), params)
+        if len(d):
+            prev = k - 1
+            while prev > 0 and np.isnan(out.raw[prev, 0]):
+                prev -= 1
+            found[prev] = d.kind_name(0)
+    return found
+
+
+def _num(x: float, digits: int = 6) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), digits)
+
+
+def _row(label: str, value: float, out: StepOutput, k: int, signal: str) -> dict[str, object]:
+    sd = np.sqrt(out.forecast_var[k]) if np.isfinite(out.forecast_var[k]) else np.nan
+    return {"time": label, "value": _num(value), "forecast": _num(out.forecast[k]),
+            "forecast_sd": _num(sd),
+            **{f"p_{r}": _num(out.p[k, j], 4) for j, r in enumerate(REGIMES)},
+            "score": _num(out.score[k], 4), "signal": signal}
+
+
+@app.command("plot")
+def plot_cmd(
+    indicator: Annotated[str, typer.Argument(help="Indicator id (or '<id>:productivity').")],
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path(
+        "monitor.png"),
+    limit: Annotated[int, typer.Option(min=2, help="Most recent points to draw.")] = 365,
+    database: Annotated[str | None, typer.Option("--database", "-d",
+                                                 help="Database URL.")] = None,
+) -> None:
+    """Draw the series, its forecast band and the regime probabilities under it."""
+    from cybersyn.cli import open_store
+    from cybersyn.monitor.plot import plot_series
+    from cybersyn.monitor.query import series_points
+
+    store = open_store(database)
+    with store.read() as conn:
+        info, points = series_points(conn, indicator, limit)
+    plot_series(info, points, out)
+    typer.echo(f"wrote {out} ({len(points)} points)")
