@@ -42,7 +42,7 @@ def opsroom_state(request: Request) -> dict[str, Any]:
     """Unit states and open-alert counts: what the overview redraws when it changes."""
     ld = request.app.state.economy.get()
     units = ld.economy.units
-    alerts = sources.open_alerts(request.app.state.store)
+    alerts = sources.open_alerts(request.app.state.store, session.principal_of(request))
     states = tree.unit_states(units, alerts)
     return {"states": states, "below": tree.alerts_below(units, alerts),
             "alerts_by_level": tree.count_by_level(alerts), "open_alerts": len(alerts),

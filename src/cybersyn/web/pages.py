@@ -39,14 +39,16 @@ def render(request: Request, name: str, **ctx: Any) -> HTMLResponse:
 def overview(request: Request) -> HTMLResponse:
     ld = loaded(request)
     units = ld.economy.units
-    alerts = sources.open_alerts(request.app.state.store)
+    who = session.principal_of(request)
+    alerts = sources.open_alerts(request.app.state.store, who)
     states = tree.unit_states(units, alerts)
     html = tree.tree_html(units, ld.order, states, tree.alerts_below(units, alerts))
     counts = {s: sum(1 for v in states.values() if v == s) for s in ("warning", "alarm")}
     counts["steady"] = len(units) - counts["warning"] - counts["alarm"]
     return render(request, "overview.html", eco=ld.economy, tree=html, unit_counts=counts,
                   alert_counts=tree.count_by_level(alerts), n_alerts=len(alerts),
-                  latest=sources.latest_observation_at(request.app.state.store))
+                  latest=sources.latest_observation_at(request.app.state.store),
+                  sees_alerts=sources.viewer_of_alerts(who) is not None)
 
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)
@@ -59,7 +61,8 @@ def unit_page(request: Request, unit_id: str) -> HTMLResponse:
     inds = _shown_indicators(ld, unit_id)
     series = sources.recent_observations(store, [i.id for i in inds])
     subtree = set(units.walk(unit_id))
-    alerts = [a for a in sources.open_alerts(store)
+    who = session.principal_of(request)
+    alerts = [a for a in sources.open_alerts(store, who)
               if a.get("unit_id") in subtree or a.get("origin_unit_id") in subtree]
     states = tree.unit_states(units, alerts)
     charts = [_chart(i, series.get(i.id, []), units[i.unit_id].name) for i in inds]
@@ -68,8 +71,7 @@ def unit_page(request: Request, unit_id: str) -> HTMLResponse:
         request, "unit.html", unit=units[unit_id], ancestors=units.ancestors(unit_id)[::-1],
         children=units.children(unit_id), states=states, alerts=alerts, charts=charts,
         charts_json=script_json(charts), monitor=sources.has("monitor.api"),
-        council=None, may_act=session.may_act_on_unit(
-            session.principal_of(request), unit_id, ancestors))
+        council=None, may_act=session.may_act_on_unit(who, unit_id, ancestors))
 
 
 def _shown_indicators(ld: Loaded, unit_id: str, cap: int = 24) -> list[Any]:
@@ -97,17 +99,19 @@ def _chart(ind: Any, points: list[tuple[str, float]], unit_name: str) -> dict[st
 @router.get("/algedonic", response_class=HTMLResponse)
 def algedonic(request: Request) -> HTMLResponse:
     ld = loaded(request)
-    principal = session.principal_of(request)
+    who = session.principal_of(request)
+    me = session.describe(who)
     return render(request, "algedonic.html", eco=ld.economy,
                   alerts_api=sources.has("alerts.api"), units_json=units_json(ld),
-                  can_act=principal is not None)
+                  can_read=sources.viewer_of_alerts(who) is not None,
+                  me_json=script_json(me))
 
 
 def units_json(ld: Loaded) -> str:
-    """{unit id: [name, level]} as JSON, computed once per loaded economy."""
+    """{unit id: [name, level, parent id]} as JSON, computed once per loaded economy."""
     cached = _UNITS_JSON.get(id(ld))
     if cached is None or cached[0] is not ld:
-        text = script_json({u.id: [u.name, u.level] for u in ld.economy.units})
+        text = script_json({u.id: [u.name, u.level, u.parent] for u in ld.economy.units})
         _UNITS_JSON.clear()
         _UNITS_JSON[id(ld)] = cached = (ld, text)
     return cached[1]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
+import os
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from cybersyn.auth import Principal
 from cybersyn.store import Store
 from cybersyn.store.schema import observations
 
@@ -26,42 +27,32 @@ def has(module: str) -> bool:
         return False
 
 
-def _table(module: str, name: str) -> sa.Table | None:
-    if not has(module):
-        return None
-    table = getattr(importlib.import_module(f"cybersyn.{module}"), name, None)
-    return table if isinstance(table, sa.Table) else None
+def alerts_public() -> bool:
+    """An open operations room: everyone sees every alert (as the alerts API does)."""
+    return os.environ.get("CYBERSYN_ALERTS_PUBLIC", "0") == "1"
 
 
-def open_alerts(store: Store, unit_ids: set[str] | None = None) -> list[dict[str, Any]]:
-    """Open alerts as the alerts API shows them (see `alert_json`), most urgent first."""
-    table = _table("alerts.tables", "alerts")
-    if table is None:
+def viewer_of_alerts(who: Principal | None) -> Principal | None:
+    """Whom to ask the alerts service as: the principal, the public, or nobody."""
+    if who is None and alerts_public():
+        return Principal(kind="planner", id="public")
+    return who
+
+
+def open_alerts(store: Store, who: Principal | None) -> list[dict[str, Any]]:
+    """Alerts not yet resolved that `who` may see (alerts API objects), most urgent first;
+    [] for a visitor unless alerts are public, or when the alerts package is missing."""
+    viewer = viewer_of_alerts(who)
+    if viewer is None or not has("alerts.service"):
         return []
-    query = sa.select(table).where(table.c.status != "resolved")
-    if unit_ids is not None:
-        query = query.where(sa.or_(table.c.unit_id.in_(unit_ids),
-                                   table.c.origin_unit_id.in_(unit_ids)))
+    service = importlib.import_module("cybersyn.alerts.service")
     try:
-        with store.read() as conn:
-            rows = conn.execute(query).mappings().all()
+        found: list[dict[str, Any]] = []
+        for status in ("open", "acknowledged"):
+            found += service.list_alerts(store, viewer, status, None, 100_000)
     except sa.exc.DatabaseError:
         return []
-    alerts = [alert_json(dict(r)) for r in rows]
-    return sorted(alerts, key=lambda a: (a["deadline"] or "9999", a["opened_at"] or ""))
-
-
-def alert_json(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-    path = out.get("path")
-    if isinstance(path, str):
-        try:
-            out["path"] = json.loads(path)
-        except ValueError:
-            out["path"] = [p for p in path.split(">") if p]
-    out.setdefault("deadline", None)
-    out.setdefault("opened_at", None)
-    return out
+    return found
 
 
 def recent_observations(store: Store, indicator_ids: list[str],

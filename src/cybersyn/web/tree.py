@@ -72,7 +72,7 @@ def count_by_level(alerts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def tree_html(units: UnitTree, order: Sequence[tuple[str, int]], states: Mapping[str, str],
-              below: Mapping[str, int], open_depth: int = 1) -> Markup:
+              below: Mapping[str, int], open_depth: int = 2) -> Markup:
     """Nested <ul role=tree>; units deeper than `open_depth` start collapsed.
 
     order: (unit id, depth) depth-first, parents before children (see `cache.derive`).

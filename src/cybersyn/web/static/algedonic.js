@@ -9,7 +9,7 @@
   const status = document.getElementById("board-status");
   const empty = document.getElementById("board-empty");
   const units = JSON.parse(document.getElementById("units-data").textContent);
-  const canAct = table.dataset.canAct === "yes";
+  const me = JSON.parse(document.getElementById("me-data").textContent);
   const rows = new Map();
   let alerts = [];
   let first = true;
@@ -21,6 +21,7 @@
     if (cls) e.className = cls;
     return e;
   }
+  // Open alerts by deadline first; acknowledged ones (no deadline) after them.
   function urgency(a) { return a.deadline ? Date.parse(a.deadline) : Infinity; }
   function left(a) {
     if (!a.deadline) return ["no deadline", false];
@@ -31,12 +32,22 @@
   }
   function unitLink(uid) { const a = el("a", name(uid)); a.href = "/units/" + encodeURIComponent(uid); return a; }
   function escalated(a) { return a.unit_id !== a.origin_unit_id; }
+  // Mirrors the server's rule (cybersyn.alerts.access.may_act); the server still decides.
+  function covers(held, uid) {
+    for (let u = uid; u; u = units[u] ? units[u][2] : null) if (held.includes(u)) return true;
+    return false;
+  }
+  function mayAct(a) {
+    if (!me) return false;
+    if (me.kind === "planner" || me.kind === "admin") return true;
+    return (me.kind === "operator" || me.kind === "member") && covers(me.units, a.unit_id);
+  }
 
   function build(a) {
     const tr = el("tr"); tr.id = "alert-" + a.id; tr.dataset.id = a.id;
     for (let k = 0; k < 9; k++) tr.appendChild(el("td"));
     const act = el("div", undefined, "act");
-    if (canAct) {
+    if (mayAct(a)) {
       const note = el("input"); note.type = "text"; note.placeholder = "note";
       note.setAttribute("aria-label", "note for alert " + a.id);
       const ack = el("button", "Acknowledge"); ack.type = "button"; ack.dataset.action = "acknowledge";
@@ -44,8 +55,10 @@
       ack.setAttribute("aria-label", "acknowledge alert " + a.id);
       res.setAttribute("aria-label", "resolve alert " + a.id);
       act.append(note, ack, res);
-    } else {
+    } else if (!me) {
       const login = el("a", "log in to act"); login.href = "/login?next=/algedonic"; act.appendChild(login);
+    } else {
+      act.appendChild(el("span", "not yours to act on", "muted"));
     }
     tr.cells[8].appendChild(act);
     if (!first) tr.classList.add("fresh");
@@ -70,7 +83,8 @@
     tr.cells[5].textContent = txt; tr.cells[5].className = overdue ? "overdue" : "";
   }
   function render(list) {
-    alerts = list.filter((a) => a.status !== "resolved").sort((x, y) => urgency(x) - urgency(y));
+    alerts = list.filter((a) => a.status !== "resolved")
+      .sort((x, y) => (urgency(x) - urgency(y)) || (x.id - y.id));
     const ids = new Set(alerts.map((a) => String(a.id)));
     rows.forEach((tr, id) => { if (!ids.has(id)) { tr.remove(); rows.delete(id); } });
     alerts.forEach((a, k) => {
@@ -85,11 +99,13 @@
   }
   async function refresh() {
     try {
-      const r = await fetch("/api/v1/alerts?status=open", { headers: { Accept: "application/json" } });
-      if (!r.ok) { status.textContent = "could not load alerts (" + r.status + ")"; return; }
-      const j = await r.json();
-      render(Array.isArray(j) ? j : (j.alerts || j.items || []));
-    } catch (e) { status.textContent = "could not load alerts"; }
+      const lists = await Promise.all(["open", "acknowledged"].map(async (s) => {
+        const r = await fetch("/api/v1/alerts?status=" + s, { headers: { Accept: "application/json" } });
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      }));
+      render(lists[0].concat(lists[1]));
+    } catch (e) { status.textContent = "could not load alerts (" + e.message + ")"; }
   }
   async function act(tr, action) {
     const note = tr.querySelector("input").value;
@@ -110,9 +126,7 @@
   if (window.EventSource) {
     const es = new EventSource("/api/v1/alerts/stream");
     const again = () => refresh();
-    es.onmessage = again;
-    ["alert", "opened", "raised", "acknowledged", "resolved", "escalated", "updated", "change"]
-      .forEach((t) => es.addEventListener(t, again));
+    es.addEventListener("alert", again);
     window.addEventListener("pagehide", () => es.close());
   }
   setInterval(refresh, 15000);

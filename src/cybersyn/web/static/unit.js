@@ -34,6 +34,7 @@
              { stroke: "#8fa1b3", grid: { stroke: "#24313f" }, size: 44 }] };
     if (x.length) new window.uPlot(opts, cols, div);
     else { const p = document.createElement("p"); p.className = "muted"; p.textContent = "no observations yet"; div.appendChild(p); }
+    if (s.probs && x.length) probChart(div, x, s.probs);
     if (s.regimes) regimes(div, s.regimes);
   }
   function regimes(div, probs) {
@@ -50,10 +51,28 @@
     legend.textContent = parts.join(" · ");
     div.append(bar, legend);
   }
+  // GET /api/v1/indicators/{id}/series (monitor): {indicator, points: [{time, value,
+  // forecast, lower, upper, p_steady, p_step, p_slope, p_transient, score}]}
   async function fromMonitor(c) {
-    const r = await fetch("/api/v1/indicators/" + encodeURIComponent(c.id) + "/series");
+    const r = await fetch("/api/v1/indicators/" + encodeURIComponent(c.id) + "/series?limit=120");
     if (!r.ok) return null;
-    return window.opsroomSeries ? window.opsroomSeries(await r.json()) : r.json();
+    const pts = (await r.json()).points || [];
+    if (!pts.length) return null;
+    const col = (k) => pts.map((p) => p[k]);
+    const last = pts[pts.length - 1];
+    return { t: col("time"), y: col("value"), lower: col("lower"), upper: col("upper"),
+      probs: { step: col("p_step"), slope: col("p_slope"), transient: col("p_transient") },
+      regimes: { steady: last.p_steady, step: last.p_step, slope: last.p_slope,
+                 transient: last.p_transient } };
+  }
+  function probChart(div, x, probs) {
+    const names = Object.keys(probs);
+    const opts = { width: 320, height: 70, legend: { show: false },
+      scales: { y: { range: [0, 1] } },
+      series: [{}].concat(names.map((k) => ({ label: "P(" + k + ")", stroke: REGIMES[k], width: 1 }))),
+      axes: [{ show: false }, { stroke: "#8fa1b3", size: 44, splits: [0, 0.5, 1],
+               grid: { stroke: "#24313f" } }] };
+    new window.uPlot(opts, [x].concat(names.map((k) => probs[k])), div);
   }
   charts.forEach(async (c) => {
     const div = card(c);
