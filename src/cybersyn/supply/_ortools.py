@@ -1,0 +1,88 @@
+"""FleetProblem -> OR-Tools routing (guided local search) -> Routes."""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from cybersyn.supply.routing import FleetProblem, RouteParams, Routes
+
+
+def _model(p: FleetProblem) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.RoutingModel]:
+    manager = pywrapcp.RoutingIndexManager(p.size, p.n_vehicles, 0)
+    model = pywrapcp.RoutingModel(manager)
+    dist = np.asarray(p.distance, dtype=np.int64).tolist()
+    demand = [int(d) for d in p.demand]
+
+    def arc(i: int, j: int) -> int:
+        return dist[manager.IndexToNode(i)][manager.IndexToNode(j)]  # type: ignore[no-any-return]
+
+    def load(i: int) -> int:
+        return demand[manager.IndexToNode(i)]
+
+    model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(arc))
+    model.AddDimension(model.RegisterUnaryTransitCallback(load), 0, int(p.capacity), True,
+                       "load")
+    if p.time_windows is not None or p.shift_duration is not None:
+        _time_dimension(p, manager, model)
+    if not p.required:
+        for node in range(1, p.size):
+            model.AddDisjunction([manager.NodeToIndex(node)], p.point_penalty())
+    return manager, model
+
+
+def _time_dimension(p: FleetProblem, manager: pywrapcp.RoutingIndexManager,
+                    model: pywrapcp.RoutingModel) -> None:
+    dur = np.asarray(p.durations(), dtype=np.int64).tolist()
+    service = [0] * p.size if p.service is None else [int(s) for s in p.service]
+
+    def travel(i: int, j: int) -> int:
+        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
+        return dur[a][b] + service[a]  # type: ignore[no-any-return]
+
+    tw = p.time_windows
+    horizon = int(tw[0, 1]) if tw is not None else 10**9
+    model.AddDimension(model.RegisterTransitCallback(travel), horizon, horizon, False, "time")
+    time = model.GetDimensionOrDie("time")
+    if tw is not None:
+        for node in range(1, p.size):
+            time.CumulVar(manager.NodeToIndex(node)).SetRange(int(tw[node, 0]), int(tw[node, 1]))
+        for v in range(p.n_vehicles):
+            time.CumulVar(model.Start(v)).SetRange(int(tw[0, 0]), int(tw[0, 1]))
+            time.CumulVar(model.End(v)).SetRange(int(tw[0, 0]), int(tw[0, 1]))
+    if p.shift_duration is not None:
+        for v in range(p.n_vehicles):
+            model.solver().Add(time.CumulVar(model.End(v)) - time.CumulVar(model.Start(v))
+                               <= int(p.shift_duration))
+    for v in range(p.n_vehicles):
+        model.AddVariableMinimizedByFinalizer(time.CumulVar(model.Start(v)))
+        model.AddVariableMinimizedByFinalizer(time.CumulVar(model.End(v)))
+
+
+def solve_ortools(p: FleetProblem, params: RouteParams) -> Routes:
+    manager, model = _model(p)
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    search.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    solution = model.SolveWithParameters(search)
+    if solution is None:
+        return Routes((), 0, tuple(range(1, p.size)), False, "ortools")
+    routes = []
+    for v in range(p.n_vehicles):
+        i, r = model.Start(v), []
+        while not model.IsEnd(i):
+            node = manager.IndexToNode(i)
+            if node:
+                r.append(node)
+            i = solution.Value(model.NextVar(i))
+        if r:
+            routes.append(tuple(r))
+    served = {v for r in routes for v in r}
+    dist = np.asarray(p.distance)
+    total = sum(int(dist[a, b]) for r in routes
+                for a, b in zip([0, *r], [*r, 0], strict=True))
+    loads = tuple(int(np.asarray(p.demand)[list(r)].sum()) for r in routes)
+    unserved = tuple(i for i in range(1, p.size) if i not in served)
+    return Routes(tuple(routes), total, unserved, True, "ortools", loads)
