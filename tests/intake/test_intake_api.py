@@ -70,7 +70,7 @@ def test_credentials(client, demo_store, ent):
 
 
 def test_422_names_every_bad_row(client, demo_store, ent):
-    batch = rows() + [
+    batch = [*rows(),
         {"indicator": "CL.nope", "time": "1972-10-09T00:00:00Z", "value": 1},
         {"indicator": "CL.copper.e01.p1.stock", "time": "2999-01-01T00:00:00Z", "value": 1},
         {"indicator": "CL.copper.e01.p1.output", "time": "1972-10-09T00:00:00Z", "value": 2},
