@@ -42,7 +42,7 @@ def overview(request: Request) -> HTMLResponse:
     who = session.principal_of(request)
     alerts = sources.open_alerts(request.app.state.store, who)
     states = tree.unit_states(units, alerts)
-    html = tree.tree_html(units, ld.order, states, tree.alerts_below(units, alerts))
+    html = tree_template(ld).render(states, tree.alerts_below(units, alerts))
     counts = {s: sum(1 for v in states.values() if v == s) for s in ("warning", "alarm")}
     counts["steady"] = len(units) - counts["warning"] - counts["alarm"]
     return render(request, "overview.html", eco=ld.economy, tree=html, unit_counts=counts,
@@ -105,6 +105,18 @@ def algedonic(request: Request) -> HTMLResponse:
                   alerts_api=sources.has("alerts.api"), units_json=units_json(ld),
                   can_read=sources.viewer_of_alerts(who) is not None,
                   me_json=script_json(me))
+
+
+def tree_template(ld: Loaded) -> tree.TreeTemplate:
+    """The overview tree's fixed markup, built once per loaded economy."""
+    cached = _TREES.get(id(ld))
+    if cached is None or cached[0] is not ld:
+        _TREES.clear()
+        _TREES[id(ld)] = cached = (ld, tree.TreeTemplate(ld.economy.units, ld.order))
+    return cached[1]
+
+
+_TREES: dict[int, tuple[Loaded, tree.TreeTemplate]] = {}
 
 
 def units_json(ld: Loaded) -> str:
