@@ -110,8 +110,14 @@ def run_solomon(folder: Path, names: list[str], limit: float, solvers: tuple[str
 
 
 def _mean(v: list[float]) -> float | None:
+    """Mean gap over the instances solved (feasible, every point served)."""
     a = np.asarray(v, dtype=float)
-    return None if a.size == 0 or np.isnan(a).any() else round(float(a.mean()), 3)
+    a = a[~np.isnan(a)]
+    return None if a.size == 0 else round(float(a.mean()), 3)
+
+
+def _unsolved(v: list[float]) -> int:
+    return int(np.isnan(np.asarray(v, dtype=float)).sum())
 
 
 def _line(name: str, names: list[str], limit: float | None, gaps: dict[str, list[float]],
@@ -120,9 +126,11 @@ def _line(name: str, names: list[str], limit: float | None, gaps: dict[str, list
     line: dict[str, object] = {
         "set": name, "instances": len(names),
         "time_limit_s": limit if limit is not None else "2.4n",
-        "solver": solvers[0], "mean_gap_pct": _mean(gaps[solvers[0]])}
+        "solver": solvers[0], "mean_gap_pct": _mean(gaps[solvers[0]]),
+        "unsolved": _unsolved(gaps[solvers[0]])}
     if len(solvers) > 1:
-        line.update(peer=solvers[1], peer_mean_gap_pct=_mean(gaps[solvers[1]]))
+        line.update(peer=solvers[1], peer_mean_gap_pct=_mean(gaps[solvers[1]]),
+                    peer_unsolved=_unsolved(gaps[solvers[1]]))
     line["per_instance"] = detail
     return line
 

@@ -62,7 +62,10 @@ def _time_dimension(p: FleetProblem, manager: pywrapcp.RoutingIndexManager,
 def solve_ortools(p: FleetProblem, params: RouteParams) -> Routes:
     manager, model = _model(p)
     search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    first = routing_enums_pb2.FirstSolutionStrategy
+    # insertion copes with tight time windows where the greedy arc heuristic dead-ends
+    search.first_solution_strategy = (first.PARALLEL_CHEAPEST_INSERTION
+                                      if p.time_windows is not None else first.PATH_CHEAPEST_ARC)
     search.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
