@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,10 +25,16 @@ DatabaseOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def open_store(database: str | None) -> Store:
+@contextmanager
+def open_store(database: str | None) -> Iterator[Store]:
+    """The migrated store, disposed of afterwards (no pooled connection left behind)."""
     from cybersyn.cli import open_store as _open
 
-    return _open(database)
+    store = _open(database)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def solve_plan(economy: Any, *, targets: Path | None, objective: str, periods: int,
@@ -65,12 +73,12 @@ def solve(
     """Solve a plan on the loaded economy and store it as a draft version."""
     from cybersyn.plan.versions import save_version
 
-    store = open_store(database)
-    result = solve_plan(store.load_economy(), targets=targets, objective=objective,
-                        periods=periods, labour=labour)
-    with store.write() as conn:
-        vid = save_version(conn, result, label=label or f"{objective} plan, {periods} period(s)",
-                           actor=ACTOR)
+    with open_store(database) as store:
+        result = solve_plan(store.load_economy(), targets=targets, objective=objective,
+                            periods=periods, labour=labour)
+        with store.write() as conn:
+            vid = save_version(conn, result, actor=ACTOR,
+                               label=label or f"{objective} plan, {periods} period(s)")
     out = {"version": vid, "objective": result.objective, "lambda": result.lam,
            "value": result.value, "method": result.method}
     if as_json:
@@ -86,7 +94,7 @@ def explain_cmd(version: Annotated[str, typer.Argument(help="Version id.")],
     """Why targets are not met: binding limits and shadow prices, in words."""
     from cybersyn.plan.versions import get_version
 
-    with open_store(database).read() as conn:
+    with open_store(database) as store, store.read() as conn:
         v = get_version(conn, version)
     ex = v["explanation"]
     if as_json:
@@ -110,7 +118,8 @@ def labour_values_cmd(
     """Hours of labour embodied in one unit of each product, v = l + Aᵀv."""
     from cybersyn.plan.leontief import labour_values
 
-    io = open_store(database).load_economy().io
+    with open_store(database) as store:
+        io = store.load_economy().io
     v = labour_values(io.A, io.labour)
     values = dict(zip(io.product_codes, map(float, v), strict=True))
     if as_json:
@@ -128,7 +137,7 @@ def diff_cmd(v1: str, v2: str, as_json: JsonOpt = False, database: DatabaseOpt =
     from cybersyn.plan.explain import diff
     from cybersyn.plan.versions import get_version
 
-    with open_store(database).read() as conn:
+    with open_store(database) as store, store.read() as conn:
         d = diff(get_version(conn, v1), get_version(conn, v2))
     if as_json:
         typer.echo(json.dumps(d))
@@ -151,7 +160,7 @@ def list_cmd(as_json: JsonOpt = False, database: DatabaseOpt = None) -> None:
     """Plan versions, newest first."""
     from cybersyn.plan.versions import list_versions
 
-    with open_store(database).read() as conn:
+    with open_store(database) as store, store.read() as conn:
         rows = list_versions(conn)
     if as_json:
         typer.echo(json.dumps(rows))
@@ -169,7 +178,7 @@ def export_cmd(version: str, path: Annotated[Path, typer.Argument(help=".csv or 
     """Write a version's per-product lines to CSV or Parquet."""
     from cybersyn.plan.versions import export_version
 
-    with open_store(database).read() as conn:
+    with open_store(database) as store, store.read() as conn:
         export_version(conn, version, path)
     console.print(f"wrote {path}")
 
@@ -179,6 +188,6 @@ def propose_cmd(version: str, note: str = "", database: DatabaseOpt = None) -> N
     """Mark a draft version as proposed to the councils."""
     from cybersyn.plan.versions import set_version_status
 
-    with open_store(database).write() as conn:
+    with open_store(database) as store, store.write() as conn:
         set_version_status(conn, version, "proposed", ACTOR, note)
     console.print(f"{version} proposed")

@@ -38,13 +38,12 @@ class HarmonyParams:
     s_max: largest over-fulfilment considered (sᵢ ≤ s_max); step: exponent of the
     multiplicative price update; tangents: points sₖ where H is linearised for the LP."""
 
-    rounds: int = 60
+    rounds: int = 100
     tol: float = 1e-4
     s_max: float = S_MAX
-    step: float = 1.0
-    tangents: tuple[float, ...] = (
-        *np.linspace(-0.99, -0.6, 5)[:-1].tolist(), *np.linspace(-0.6, 0.6, 41).tolist(),
-        0.8, 1.2, 2.0, 3.0, 4.0)
+    step: float = 2.0
+    tangents: tuple[float, ...] = (*np.linspace(-0.99, 0.6, 60).tolist(),
+                                   *np.linspace(0.65, S_MAX, 40).tolist())
 
     def __post_init__(self) -> None:
         if self.rounds < 1:
