@@ -37,9 +37,10 @@ def detect_cmd(
     """Filter one series and print, per row, forecast, regime probabilities, score, signal.
 
     The `signal` of a row is filled when the NEXT row reveals that this row began a change
-    (step, slope or transient; see docs/monitor.md)."""
+    (step, slope or transient; see docs/monitor.md). Time is measured in units of the
+    median spacing of the time column, so irregular gaps count in typical steps."""
     labels, times, values = read_series(file, time_column, value_column)
-    out = MultiProcessFilter().run(values, times)
+    out = MultiProcessFilter().run(values, _in_steps(times))
     sig = _signals(out, DetectParams(threshold=threshold))
     rows = [_row(labels[k], values[k], out, k, sig.get(k, "")) for k in range(values.size)]
     if as_json:
@@ -50,6 +51,13 @@ def detect_cmd(
     w.writerow(COLUMNS)
     for r in rows:
         w.writerow(["" if v is None else v for v in r.values()])
+
+
+def _in_steps(times: np.ndarray) -> np.ndarray:
+    """Times in units of the median spacing, so variances are per typical step."""
+    gaps = np.diff(times)
+    gaps = gaps[gaps > 0]
+    return times / float(np.median(gaps)) if gaps.size else times
 
 
 def _signals(out: StepOutput, params: DetectParams) -> dict[int, str]:
