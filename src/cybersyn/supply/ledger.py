@@ -124,6 +124,14 @@ def resolve_review(conn: sa.Connection, review_id: int, approve: bool, actor: st
                  at=at)
 
 
+def open_reviews(conn: sa.Connection) -> list[dict[str, Any]]:
+    """The de-duplication review queue (open reviews, oldest first)."""
+    q = sa.select(t.reviews).where(t.reviews.c.status == "open").order_by(t.reviews.c.id)
+    return [{"id": r.id, "card_id": r.card_id, "duplicate_of": r.duplicate_of,
+             "reason": r.reason, "created_at": r.created_at.isoformat()}
+            for r in conn.execute(q)]
+
+
 # -- goods, rules, entitlements -------------------------------------------------------------
 def set_good(conn: sa.Connection, code: str, name: str, unit: str, price_cents: int) -> None:
     if price_cents < 0:

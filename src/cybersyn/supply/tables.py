@@ -122,5 +122,20 @@ findings = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+route_plans = sa.Table(
+    "supply_route_plans", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("depot_id", sa.String(64), nullable=False),
+    sa.Column("trucks_available", sa.Integer, nullable=False),
+    sa.Column("trucks_used", sa.Integer, nullable=False),
+    sa.Column("points_served", sa.Integer, nullable=False),
+    sa.Column("points_unserved", sa.Integer, nullable=False),
+    sa.Column("distance_km", sa.Float, nullable=False),
+    sa.Column("plan", sa.Text, nullable=False,
+              comment="JSON: locations [{id, x_km, y_km, demand_kg}], routes [[ids]], unserved"),
+)
+
 SUPPLY_TABLES = (points, households, reviews, goods, entitlement_rules, entitlements, journal,
-                 price_reports, findings)
+                 price_reports, findings, route_plans)
