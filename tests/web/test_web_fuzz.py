@@ -20,7 +20,7 @@ from cybersyn.economy import Economy
 from cybersyn.store import Store
 from cybersyn.web.app import create_app
 
-EXAMPLES = 4
+EXAMPLES = 3
 STATUSES: list[int] = []
 
 
