@@ -43,9 +43,9 @@ def store_readings(store: Store, readings: list[synthetic.Reading], source: str)
     now = datetime.now(UTC)
     with store.write() as conn:
         times = {r[1] for r in readings}
-        existing = set(conn.execute(
+        existing = {(r.indicator_id, r.observed_at) for r in conn.execute(
             sa.select(observations.c.indicator_id, observations.c.observed_at)
-            .where(observations.c.observed_at.in_(times))).tuples())
+            .where(observations.c.observed_at.in_(times)))}
         rows = [{"indicator_id": i, "observed_at": w, "value": v, "received_at": now,
                  "source": source} for i, w, v in readings if (i, w) not in existing]
         if rows:
