@@ -9,10 +9,13 @@ methods for the allocation of common goods and services", PLoS ONE 2021, for dir
 solves at 10^4-10^5 goods).
 
 Methods, chosen by size:
-- "direct": a sparse LU factorisation (SuperLU via scipy) of I − A or (I − A)ᵀ;
+- "direct": a sparse LU factorisation (SuperLU via scipy) of I − A or (I − A)ᵀ (dense LAPACK
+  when more than 2% of A is non-zero, as in WIOD);
 - "iterative": Cockshott's successive approximation v ← l + Aᵀ v, accelerated by GMRES on
   the same fixed point (it converges like the power series, ρ(A)^k, when run plainly);
-- "auto": direct for n ≤ DIRECT_MAX_N, iterative above.
+- "auto": direct for n ≤ DIRECT_MAX_N = 2,000, iterative above (LU of a large random
+  power-law graph fills in badly) (its matrix-vector products run on
+  all cores through numba).
 Both stop at a stated relative residual `tol` (‖(I − A)x − y‖ ≤ tol·‖y‖).
 """
 
@@ -24,8 +27,10 @@ import scipy.sparse.linalg as spla
 
 from cybersyn.economy.model import spectral_radius
 from cybersyn.errors import InvalidInput
+from cybersyn.plan._kernels import csr_matvec
 
-DIRECT_MAX_N = 20_000
+DIRECT_MAX_N = 2_000
+DENSE_MIN_DENSITY = 0.02
 DEFAULT_TOL = 1e-10
 METHODS = ("auto", "direct", "iterative", "power")
 
@@ -33,6 +38,13 @@ METHODS = ("auto", "direct", "iterative", "power")
 def as_csr(A: object) -> sp.csr_matrix:
     """A as a float CSR matrix; rejects non-square input."""
     M = sp.csr_matrix(A, dtype=float)
+    return as_sparse(M)
+
+
+def as_sparse(A: object) -> sp.csr_matrix | sp.csc_matrix:
+    """A as float CSR, or CSC when given CSC (so Aᵀ is a free CSR view); square only."""
+    M = A if isinstance(A, sp.csc_matrix | sp.csr_matrix) and A.dtype == float \
+        else sp.csr_matrix(A, dtype=float)
     if M.shape[0] != M.shape[1]:
         raise InvalidInput(f"A has shape {M.shape}, expected a square matrix")
     return M
@@ -80,13 +92,17 @@ def _choose(method: str, n: int) -> str:
     return method
 
 
-def solve_leontief(M: sp.csr_matrix, b: np.ndarray, *, transpose: bool = False,
+def solve_leontief(M: sp.spmatrix, b: np.ndarray, *, transpose: bool = False,
                    method: str = "auto", tol: float = DEFAULT_TOL) -> np.ndarray:
-    """Solve (I − M) x = b, or (I − M)ᵀ x = b when `transpose`; shapes (n, n), (n,) -> (n,)."""
+    """Solve (I − M) x = b, or (I − M)ᵀ x = b when `transpose`; shapes (n, n), (n,) -> (n,).
+
+    Pass M as CSC to solve with Mᵀ without a copy (Mᵀ of a CSC matrix is a CSR view)."""
     n = M.shape[0]
     how = _choose(method, n)
-    K = M.T.tocsr() if transpose else M
+    K = sp.csr_matrix(M.T if transpose else M)
     if how == "direct":
+        if K.nnz > DENSE_MIN_DENSITY * n * n:   # a dense table (e.g. WIOD): LAPACK wins
+            return np.linalg.solve(np.eye(n) - K.toarray(), b)
         eye = sp.identity(n, format="csc")
         return np.asarray(spla.splu((eye - K).tocsc()).solve(b))
     if how == "power":
@@ -100,7 +116,7 @@ def _power_series(K: sp.csr_matrix, b: np.ndarray, tol: float,
     x = b.copy()
     scale = max(float(np.abs(b).max(initial=0.0)), 1e-300)
     for _ in range(max_iter):
-        step = b + K @ x
+        step = b + csr_matvec(K, x)
         if float(np.abs(step - x).max(initial=0.0)) <= tol * scale:
             return step
         x = step
@@ -109,8 +125,8 @@ def _power_series(K: sp.csr_matrix, b: np.ndarray, tol: float,
 
 def _gmres(K: sp.csr_matrix, b: np.ndarray, tol: float) -> np.ndarray:
     """GMRES on (I − K) x = b starting from the first two terms of the power series."""
-    op = spla.LinearOperator(K.shape, matvec=lambda z: z - K @ z, dtype=float)
-    x0 = b + K @ b
+    op = spla.LinearOperator(K.shape, matvec=lambda z: z - csr_matvec(K, z), dtype=float)
+    x0 = b + csr_matvec(K, b)
     x, info = spla.gmres(op, b, x0=x0, rtol=tol, atol=0.0, restart=40, maxiter=200)
     if info != 0:
         return _power_series(K, b, tol)
@@ -127,7 +143,7 @@ def leontief_output(A: object, y: object, *, method: str = "auto",
 def labour_values(A: object, l: object, method: str = "auto",  # noqa: E741
                   tol: float = DEFAULT_TOL) -> np.ndarray:
     """Labour values v (n,) hours per unit, v = l + Aᵀ v; l (n,) direct hours per unit."""
-    M = as_csr(A)
+    M = as_sparse(A)
     return solve_leontief(M, _check_vector("labour", l, M.shape[0]), transpose=True,
                           method=method, tol=tol)
 
@@ -146,7 +162,7 @@ def total_requirements(A: object, j: int, *, method: str = "auto") -> np.ndarray
 def output_multipliers(A: object, *, method: str = "auto") -> np.ndarray:
     """Column sums of (I − A)⁻¹, shape (n,): gross output of all products per unit of final
     demand for each product (Miller & Blair §6.2); computed as (I − A)⁻ᵀ 1."""
-    M = as_csr(A)
+    M = as_sparse(A)
     return solve_leontief(M, np.ones(M.shape[0]), transpose=True, method=method)
 
 

@@ -1,0 +1,218 @@
+"""Benchmark ladder of the plan core on synthetic economies (seeded), with peers.
+
+One JSON line per case and task (--json):
+{"case", "n", "nnz", "task", "seconds", "peak_mb", "rel_gap", "peer", "peer_seconds"}
+
+Each measurement runs in a fresh process (spawn), so `peak_mb` is that process's peak
+resident memory, including building the economy. Peers run in the same invocation:
+scipy `spsolve` (SuperLU) and pymrio's dense `calc_L` for labour values, HiGHS simplex for
+Kantorovich's LP, the tangent LP through HiGHS for the harmony plan.
+
+Default run: labour values 1e3..1e6, Kantorovich 1e3..1e5 (peer to 1e4), harmony 1e3..1e5
+(LP check to 1e4), 5-period plan 1e3. --full adds the 1e6 harmony plan, the 5-period plan at
+1e4, the HiGHS peer at 1e5 and spsolve at 1e5.
+
+Published anchors: Samothrakis (PLoS ONE 2021) direct sparse solves for 55,000 goods in
+1.3–5.7 s; Cockshott (1990) claims plan balancing in O(N log N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+ANCHORS = {"samothrakis_2021": "direct sparse solve, 55,000 goods, 1.3-5.7 s",
+           "cockshott_1990": "harmony balancing claimed O(N log N)"}
+
+
+def _economy(n: int, seed: int = 1) -> Any:
+    from cybersyn.plan.synthetic import random_economy
+
+    return random_economy(n, seed=seed)
+
+
+def _problem(n: int, slack: float = 0.9) -> Any:
+    from cybersyn.plan import PlanProblem
+    from cybersyn.plan.leontief import leontief_output
+
+    eco = _economy(n)
+    need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
+    return PlanProblem(eco.A.tocsc(), eco.labour, eco.final_demand,
+                       labour_available=slack * need, capacity=eco.capacity)
+
+
+def _labour_ours(n: int) -> dict[str, Any]:
+    import numpy as np
+
+    from cybersyn.plan import labour_values
+
+    eco = _economy(n)
+    A = eco.A.tocsc()  # a technology matrix stored column-wise: one recipe per product
+    labour_values(A[:50, :50], eco.labour[:50])  # warm numba's cache outside the timing
+    t = time.perf_counter()
+    v = labour_values(A, eco.labour, tol=1e-9)
+    sec = time.perf_counter() - t
+    r = v - A.T @ v - eco.labour
+    return {"seconds": sec, "nnz": int(A.nnz),
+            "rel_gap": float(np.abs(r).max() / np.abs(eco.labour).max())}
+
+
+def _labour_spsolve(n: int) -> dict[str, Any]:
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    eco = _economy(n)
+    M = (sp.identity(n, format="csc") - eco.A.T).tocsc()
+    t = time.perf_counter()
+    spla.spsolve(M, eco.labour)
+    return {"seconds": time.perf_counter() - t}
+
+
+def _labour_pymrio(n: int) -> dict[str, Any]:
+    import numpy as np
+    import pymrio
+
+    eco = _economy(n)
+    A = eco.A.toarray()
+    t = time.perf_counter()
+    L = pymrio.calc_L(A)
+    _ = eco.labour @ np.asarray(L)
+    return {"seconds": time.perf_counter() - t}
+
+
+def _kantorovich_ours(n: int) -> dict[str, Any]:
+    from cybersyn.plan import kantorovich_plan
+
+    p = _problem(n)
+    t = time.perf_counter()
+    r = kantorovich_plan(p)
+    return {"seconds": time.perf_counter() - t, "nnz": int(p.A.nnz), "value": r.lam}
+
+
+def _kantorovich_highs(n: int) -> dict[str, Any]:
+    from cybersyn.plan import kantorovich_plan
+
+    p = _problem(n)
+    t = time.perf_counter()
+    r = kantorovich_plan(p, method="lp", solver="simplex")
+    return {"seconds": time.perf_counter() - t, "value": r.lam}
+
+
+def _harmony_ours(n: int) -> dict[str, Any]:
+    from cybersyn.plan import harmony_plan
+
+    p = _problem(n)
+    t = time.perf_counter()
+    r = harmony_plan(p)
+    return {"seconds": time.perf_counter() - t, "nnz": int(p.A.nnz), "value": r.value,
+            "method": r.method}
+
+
+def _harmony_lp(n: int) -> dict[str, Any]:
+    from cybersyn.plan import harmony_upper_bound
+
+    p = _problem(n)
+    t = time.perf_counter()
+    bound = harmony_upper_bound(p)
+    return {"seconds": time.perf_counter() - t, "value": bound}
+
+
+def _multi_ours(n: int) -> dict[str, Any]:
+    from cybersyn.plan import MultiPeriodParams, multi_period_plan
+
+    p = _problem(n, slack=1.0)
+    t = time.perf_counter()
+    r = multi_period_plan(p, MultiPeriodParams(periods=5))
+    return {"seconds": time.perf_counter() - t, "nnz": int(p.A.nnz), "value": r.lam}
+
+
+def _child(fn: Callable[[int], dict[str, Any]], n: int, q: Any) -> None:
+    out = fn(n)
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    q.put(out)
+
+
+def run(fn: Callable[[int], dict[str, Any]], n: int, timeout: float) -> dict[str, Any] | None:
+    """Run fn(n) in a fresh process; None if it failed or ran out of time."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, n, q))
+    proc.start()
+    try:
+        return q.get(timeout=timeout)  # type: ignore[no-any-return]
+    except Exception:
+        return None
+    finally:
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+
+
+def plan_cases(full: bool) -> list[tuple[str, int, Any, list[tuple[str, Any]]]]:
+    ladder = [1_000, 10_000, 100_000, 1_000_000]
+    cases: list[tuple[str, int, Any, list[tuple[str, Any]]]] = []
+    for n in ladder:
+        peers = [("scipy spsolve", _labour_spsolve)] if n <= (100_000 if full else 10_000) \
+            else []
+        if n <= (10_000 if full else 1_000):
+            peers.append(("pymrio calc_L (dense)", _labour_pymrio))
+        cases.append(("labour_values", n, _labour_ours, peers))
+    for n in ladder[:3]:
+        peers = [("HiGHS simplex", _kantorovich_highs)] if n <= (100_000 if full else 10_000) \
+            else []
+        cases.append(("kantorovich", n, _kantorovich_ours, peers))
+    for n in ladder if full else ladder[:3]:
+        peers = [("HiGHS tangent LP (upper bound)", _harmony_lp)] if n <= 10_000 else []
+        cases.append(("harmony", n, _harmony_ours, peers))
+    for n in ([1_000, 10_000] if full else [1_000]):
+        cases.append(("five_year_plan", n, _multi_ours, []))
+    return cases
+
+
+def _gap(task: str, ours: dict[str, Any], peer: dict[str, Any] | None) -> float | None:
+    if task == "labour_values":
+        return ours.get("rel_gap")
+    if peer is None or "value" not in peer:
+        return None
+    return abs(peer["value"] - ours["value"]) / max(abs(peer["value"]), 1e-300)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="One JSON line per case and peer.")
+    ap.add_argument("--full", action="store_true", help="Add the big cases (see docstring).")
+    ap.add_argument("--timeout", type=float, default=900.0, help="Seconds per measurement.")
+    args = ap.parse_args()
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    for task, n, ours_fn, peers in plan_cases(args.full):
+        err.print(f"[dim]plan bench: {task} n={n:,}[/]")
+        ours = run(ours_fn, n, args.timeout)
+        if ours is None:
+            err.print(f"[red]{task} n={n}: failed or timed out[/]")
+            continue
+        measured = [(name, run(fn, n, args.timeout)) for name, fn in peers] or [(None, None)]
+        for name, peer in measured:
+            line = {"case": f"synthetic-{n}", "n": n, "nnz": ours.get("nnz"), "task": task,
+                    "seconds": round(ours["seconds"], 4), "peak_mb": round(ours["peak_mb"], 1),
+                    "rel_gap": _gap(task, ours, peer), "peer": name,
+                    "peer_seconds": None if peer is None else round(peer["seconds"], 4),
+                    "peer_peak_mb": None if peer is None else round(peer["peak_mb"], 1)}
+            if name and peer is None:
+                line["peer_note"] = "failed or timed out"
+            if "method" in ours:
+                line["method"] = ours["method"]
+            print(json.dumps(line) if args.json else line, flush=True)
+    print(json.dumps({"anchors": ANCHORS}) if args.json else ANCHORS)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
