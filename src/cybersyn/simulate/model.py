@@ -77,21 +77,38 @@ class SimEconomy:
         return self.import_share * (self.A @ x + self.final_demand)
 
 
+DIRECT_LIMIT = 3000
+
+
+def solve_leontief(M: sp.spmatrix, b: np.ndarray) -> np.ndarray:
+    """Solve (I - M) z = b for a productive non-negative M of shape (n, n).
+
+    Direct sparse LU up to DIRECT_LIMIT products; above, GMRES preconditioned by nothing
+    (the Neumann series converges at rate ρ(M) < 1, so GMRES does too), refined to 1e-12.
+    LU on a large random sparse A fills in catastrophically, hence the switch.
+    """
+    n = b.size
+    K = sp.identity(n, format="csc") - sp.csc_matrix(M)
+    if n == 1:
+        return b / K.toarray()[0]
+    if n <= DIRECT_LIMIT:
+        return np.asarray(spla.spsolve(sp.csc_matrix(K), b), dtype=float).reshape(n)
+    z, info = spla.gmres(K.tocsr(), b, rtol=1e-12, atol=0.0, restart=50, maxiter=1000)
+    if info != 0:
+        raise ValueError(f"Expected the Leontief solve to converge, GMRES info={info}.")
+    return np.asarray(z, dtype=float)
+
+
 def steady_output(A: sp.spmatrix, y: np.ndarray, import_share: np.ndarray) -> np.ndarray:
-    """Domestic gross output x of shape (n,) with x = (1 - s) ∘ (A x + y) (sparse solve)."""
+    """Domestic gross output x of shape (n,) with x = (1 - s) ∘ (A x + y)."""
     keep = 1.0 - import_share
-    n = y.size
-    M = sp.identity(n, format="csc") - sp.diags(keep) @ sp.csc_matrix(A)
-    x = spla.spsolve(sp.csc_matrix(M), keep * y) if n > 1 else (keep * y) / M.toarray()[0]
-    return np.maximum(np.asarray(x, dtype=float).reshape(n), 0.0)
+    x = solve_leontief(sp.diags(keep) @ sp.csc_matrix(A), keep * y)
+    return np.maximum(x, 0.0)
 
 
 def labour_values(A: sp.spmatrix, labour: np.ndarray) -> np.ndarray:
     """Total labour hours per unit, shape (n,): v = l (I - A)⁻¹, i.e. (I - Aᵀ) v = l."""
-    n = labour.size
-    M = sp.identity(n, format="csc") - sp.csc_matrix(A).T
-    v = spla.spsolve(sp.csc_matrix(M), labour) if n > 1 else labour / M.toarray()[0]
-    return np.asarray(v, dtype=float).reshape(n)
+    return solve_leontief(sp.csc_matrix(A).T, labour)
 
 
 def _vec(value: np.ndarray | float | None, n: int, default: float) -> np.ndarray:
