@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from cybersyn import __version__, plugins
 from cybersyn.errors import NotFound
 from cybersyn.store import Store
-from cybersyn.web import pages, problems, session, sources, tree
+from cybersyn.web import pages, plan_page, problems, session, sources, supply_page, tree
 from cybersyn.web.cache import EconomyCache
 
 HERE = Path(__file__).parent
@@ -34,7 +34,8 @@ def create_app(store: Store) -> FastAPI:
     _core_routes(app)
     for _pkg, mod in plugins.find("api"):
         app.include_router(mod.router, prefix="/api/v1")
-    app.include_router(pages.router)
+    for page in (pages, plan_page, supply_page):
+        app.include_router(page.router)
     return app
 
 

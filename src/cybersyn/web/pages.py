@@ -178,21 +178,9 @@ def module_page(request: Request, name: str, pkg: str, **ctx: Any) -> HTMLRespon
     return render(request, f"{name}.html", available=sources.has(f"{pkg}.api"), **ctx)
 
 
-@router.get("/plan", response_class=HTMLResponse)
-def plan_page(request: Request) -> HTMLResponse:
-    return module_page(request, "plan", "plan")
-
-
 @router.get("/councils", response_class=HTMLResponse)
 def councils_page(request: Request) -> HTMLResponse:
     return module_page(request, "councils", "councils")
-
-
-@router.get("/supply", response_class=HTMLResponse)
-def supply_page(request: Request) -> HTMLResponse:
-    principal = session.principal_of(request)
-    return module_page(request, "supply", "supply",
-                       findings=session.may_see_findings(principal))
 
 
 @router.get("/simulate", response_class=HTMLResponse)
