@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 from cybersyn import __version__, plugins
 from cybersyn.errors import NotFound
 from cybersyn.store import Store
-from cybersyn.web import pages, plan_page, problems, session, sources, supply_page, tree
+from cybersyn.web import (
+    pages,
+    plan_page,
+    problems,
+    session,
+    simulate_page,
+    sources,
+    supply_page,
+    tree,
+)
 from cybersyn.web.cache import EconomyCache
 
 HERE = Path(__file__).parent
@@ -34,7 +43,7 @@ def create_app(store: Store) -> FastAPI:
     _core_routes(app)
     for _pkg, mod in plugins.find("api"):
         app.include_router(mod.router, prefix="/api/v1")
-    for page in (pages, plan_page, supply_page):
+    for page in (pages, plan_page, supply_page, simulate_page):
         app.include_router(page.router)
     return app
 

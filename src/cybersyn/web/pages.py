@@ -181,8 +181,3 @@ def module_page(request: Request, name: str, pkg: str, **ctx: Any) -> HTMLRespon
 @router.get("/councils", response_class=HTMLResponse)
 def councils_page(request: Request) -> HTMLResponse:
     return module_page(request, "councils", "councils")
-
-
-@router.get("/simulate", response_class=HTMLResponse)
-def simulate_page(request: Request) -> HTMLResponse:
-    return module_page(request, "simulate", "simulate")
