@@ -133,7 +133,7 @@ def test_harmony_function_shape() -> None:
 
 
 def _harmony_case(seed: int, cap: bool) -> PlanProblem:
-    eco = random_economy(120, seed=seed, inputs=(3, 10))
+    eco = random_economy(60, seed=seed, inputs=(3, 10))
     from cybersyn.plan.leontief import leontief_output
 
     need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
