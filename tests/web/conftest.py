@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import uvicorn
 
@@ -38,8 +39,87 @@ def web_store(tmp_path_factory: pytest.TempPathFactory, demo: Economy) -> Iterat
             for i, w, v in readings]
     with store.write() as conn:
         conn.execute(observations.insert(), rows)
+    seed_plans(store, demo)
+    seed_supply(store)
+    seed_simulation(store, demo)
     yield store
     store.close()
+
+
+def seed_plans(store: Store, demo: Economy) -> None:
+    """Two plan versions: ODEPLAN's proposal (labour limited) and an older draft with 5% less
+    labour, so the Plan page has a version, unmet targets and a diff."""
+    from cybersyn.plan import kantorovich_plan, problem_from_economy
+    from cybersyn.plan.shell import base_labour
+    from cybersyn.plan.versions import save_version, set_version_status
+
+    tight = problem_from_economy(demo, labour_available=1.05 * base_labour(demo))
+    with store.write() as conn:
+        save_version(conn, kantorovich_plan(tight), label="draft, less labour", actor="test")
+    with store.write() as conn:
+        vid = save_version(conn, kantorovich_plan(problem_from_economy(demo)),
+                           label="Plan 1973", actor="test")
+        set_version_status(conn, vid, "proposed", "test", note="to the councils")
+
+
+SUPPLY_PERIOD = "1972-10"
+
+
+def seed_supply(store: Store) -> None:
+    """District D01 with two shops, milk and flour rations for 4 households, hand-outs short
+    of the entitlements, a stock count that disagrees with the books, an overpriced report
+    (a finding), and a small route plan."""
+    from cybersyn.supply import ledger, plans
+    from cybersyn.supply.findings import detect, report_price
+    from cybersyn.supply.routing import Routes
+
+    at = datetime(1972, 10, 20, 9, tzinfo=UTC)
+    with store.write() as conn:
+        for pid, x in (("D01-P1", 1.0), ("D01-P2", -1.0)):
+            ledger.add_point(conn, pid, "D01", f"JAP almacén {pid}", "shop", x, 0.5)
+        ledger.set_good(conn, "milk", "Milk", "litre", 120)
+        ledger.set_good(conn, "flour", "Flour", "kg", 90)
+        ledger.set_rule(conn, "milk", "child", 15)
+        ledger.set_rule(conn, "flour", "person", 4)
+        for k, (members, kids) in enumerate(((4, 2), (3, 1), (2, 0), (5, 3))):
+            ledger.register(conn, ledger.Household(
+                f"D01-C{k}", "D01", f"D01-P{k % 2 + 1}", f"Jefe {k}", f"{k}-K", members,
+                kids), at)
+        ledger.issue_entitlements(conn, SUPPLY_PERIOD)
+        for pid in ("D01-P1", "D01-P2"):
+            for good, qty in (("milk", 200), ("flour", 100)):
+                ledger.receive(conn, f"r-{pid}-{good}", pid, good, qty, SUPPLY_PERIOD, at,
+                               "depot")
+        for k, (good, qty) in enumerate((("milk", 30), ("flour", 10), ("flour", 8))):
+            ledger.hand_out(conn, f"h{k}", f"D01-C{k}", good, qty, f"D01-P{k % 2 + 1}",
+                            SUPPLY_PERIOD, at, "jap")
+        ledger.count_stock(conn, "c1", "D01-P1", "flour", 70, SUPPLY_PERIOD, at, "jap")
+        report_price(conn, "D01-P2", "milk", 500, "vecino", at)
+        detect(conn, SUPPLY_PERIOD, "jap", at)
+        xy = np.array([[0.0, 0.0], [1.0, 0.5], [-1.0, 0.5], [0.0, 2.0]])
+        plans.save_plan(conn, "test round", ["depot", "D01-P1", "D01-P2", "D01-P3"], xy,
+                        np.array([0, 300, 200, 100]),
+                        Routes(((1, 2),), 5, (3,), True, "test", (500,)), 2, 4.4, at)
+
+
+def seed_simulation(store: Store, demo: Economy) -> None:
+    """One stored run of the bundled scenario, 80 days (through the API's own function)."""
+    import json
+    import tomllib
+    import uuid
+
+    from cybersyn.simulate.api import run_body
+    from cybersyn.simulate.run import run_scenario
+    from cybersyn.simulate.scenario import parse_scenario, read_scenario_text
+    from cybersyn.simulate.tables import simulate_runs
+
+    data = tomllib.loads(read_scenario_text("october-1972")[1])
+    data["days"] = 80
+    body = run_body(run_scenario(parse_scenario(data, demo, "test"), demo))
+    with store.write() as conn:
+        conn.execute(simulate_runs.insert().values(
+            id=str(uuid.uuid4()), scenario="october-1972", created_at=datetime.now(UTC),
+            actor="test", request="{}", result=json.dumps(body)))
 
 
 @pytest.fixture(scope="session")
