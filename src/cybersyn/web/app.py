@@ -16,6 +16,7 @@ from cybersyn import __version__, plugins
 from cybersyn.errors import NotFound
 from cybersyn.store import Store
 from cybersyn.web import (
+    councils_page,
     pages,
     plan_page,
     problems,
@@ -43,7 +44,7 @@ def create_app(store: Store) -> FastAPI:
     _core_routes(app)
     for _pkg, mod in plugins.find("api"):
         app.include_router(mod.router, prefix="/api/v1")
-    for page in (pages, plan_page, supply_page, simulate_page):
+    for page in (pages, plan_page, supply_page, simulate_page, councils_page):
         app.include_router(page.router)
     return app
 

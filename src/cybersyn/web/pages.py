@@ -172,12 +172,3 @@ def _safe_next(target: str) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return quote(target, safe="/?=&-_.~%")
-
-
-def module_page(request: Request, name: str, pkg: str, **ctx: Any) -> HTMLResponse:
-    return render(request, f"{name}.html", available=sources.has(f"{pkg}.api"), **ctx)
-
-
-@router.get("/councils", response_class=HTMLResponse)
-def councils_page(request: Request) -> HTMLResponse:
-    return module_page(request, "councils", "councils")
