@@ -51,6 +51,24 @@ def test_demo_stage_finds_the_strike_and_resumes_exactly(demo_store: Store, demo
     assert fresh.state.tobytes() == ctx.state["monitor_tracker"].state.tobytes()
 
 
+def test_demo_run_again_over_the_same_days_replaces_its_results(  # type: ignore[no-untyped-def]
+        demo_store: Store, demo) -> None:
+    start = synthetic.STRIKE_START - timedelta(days=3)
+
+    def counts() -> tuple[int, int]:
+        with demo_store.read() as conn:
+            return tuple(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                         for t in (monitor_outputs, monitor_signals))  # type: ignore[return-value]
+
+    first = run_days(demo_store, demo, start, 6)
+    once = counts()
+    second = run_days(demo_store, demo, start, 6)
+    assert once[0] == first.summary["Monitor (Cyberstride)"]["filter updates"]
+    assert counts() == once
+    assert second.state["monitor_tracker"].state.tobytes() == \
+        first.state["monitor_tracker"].state.tobytes()
+
+
 def test_series_api(demo_store: Store, demo) -> None:  # type: ignore[no-untyped-def]
     run_days(demo_store, demo, synthetic.STRIKE_START - timedelta(days=5), 8)
     client = TestClient(create_app(demo_store))
