@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from cybersyn.auth import Principal, authenticate
 from cybersyn.errors import Forbidden, InvalidInput
 from cybersyn.store import Store
-from cybersyn.store.schema import districts as district_table
 from cybersyn.supply import ledger, plans
 from cybersyn.supply import tables as t
 from cybersyn.supply.allocation import RULES, allocate
@@ -62,14 +61,7 @@ def _period(at: datetime) -> str:
 def list_districts(request: Request) -> list[dict[str, Any]]:
     """Each district (one committee) with its registered households and points."""
     with _store(request).read() as conn:
-        hh = dict(conn.execute(sa.select(t.households.c.district_id, sa.func.count())
-                               .where(t.households.c.status == "active")
-                               .group_by(t.households.c.district_id)).all())
-        pts = dict(conn.execute(sa.select(t.points.c.district_id, sa.func.count())
-                                .group_by(t.points.c.district_id)).all())
-        rows = conn.execute(sa.select(district_table).order_by(district_table.c.id)).all()
-    return [{**r._asdict(), "registered_households": hh.get(r.id, 0),
-             "points": pts.get(r.id, 0)} for r in rows]
+        return ledger.district_summary(conn)
 
 
 @router.get("/points")

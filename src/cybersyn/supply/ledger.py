@@ -124,6 +124,20 @@ def resolve_review(conn: sa.Connection, review_id: int, approve: bool, actor: st
                  at=at)
 
 
+def district_summary(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Each district with its active registered households and distribution points."""
+    from cybersyn.store.schema import districts
+
+    hh = dict(conn.execute(sa.select(t.households.c.district_id, sa.func.count())
+                           .where(t.households.c.status == "active")
+                           .group_by(t.households.c.district_id)).all())
+    pts = dict(conn.execute(sa.select(t.points.c.district_id, sa.func.count())
+                            .group_by(t.points.c.district_id)).all())
+    rows = conn.execute(sa.select(districts).order_by(districts.c.id)).all()
+    return [{**r._asdict(), "registered_households": hh.get(r.id, 0),
+             "points": pts.get(r.id, 0)} for r in rows]
+
+
 def open_reviews(conn: sa.Connection) -> list[dict[str, Any]]:
     """The de-duplication review queue (open reviews, oldest first)."""
     q = sa.select(t.reviews).where(t.reviews.c.status == "open").order_by(t.reviews.c.id)
