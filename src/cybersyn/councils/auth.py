@@ -20,8 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cybersyn.auth import Principal, new_token, token_digest
-from cybersyn.errors import CybersynError, InvalidInput, Unauthorized
 from cybersyn.councils.tables import login_failures, members, seats, sessions
+from cybersyn.errors import CybersynError, InvalidInput, Unauthorized
 
 HASHER = PasswordHasher()
 LOCK_AFTER = 3

@@ -22,7 +22,6 @@ import scipy.sparse as sp
 from cybersyn.economy.model import IOSystem
 from cybersyn.errors import InvalidInput
 
-
 SIMPLEX_MAX_N = 1000
 """Beyond this many products HiGHS's PDLP (first-order, no factorisation) replaces simplex:
 the basis of I - A fills in like its LU (2000 products: simplex 22 s, PDLP 0.2 s)."""

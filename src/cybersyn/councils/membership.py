@@ -9,7 +9,7 @@ configurable per council. A seat is filled by appointment or by a recorded assem
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ class Composition:
 
     worker_seats: int = 5
     government_seats: int = 5
-    rules: VoteRules = VoteRules()
+    rules: VoteRules = field(default_factory=VoteRules)
 
     def __post_init__(self) -> None:
         if self.worker_seats < 0 or self.government_seats < 0:
@@ -126,6 +126,32 @@ def seat_member(conn: sa.Connection, council_id: str, username: str, name: str, 
                   "term_end": None if term_end is None else term_end.isoformat(),
                   "assembly": assembly})
     return member_id
+
+
+def appoint_many(conn: sa.Connection, council_id: str,
+                 people: list[tuple[str, str, str, bool]], now: datetime, actor: str) -> int:
+    """Appoint new members [(username, name, side, chair)] to an empty council at once
+    (one audit entry listing them all); for setting up many councils quickly."""
+    council = get_council(conn, council_id)
+    if conn.execute(sa.select(seats.c.member_id).where(seats.c.council_id == council_id)
+                    .limit(1)).first():
+        raise Conflict(f"council {council_id!r} already has members")
+    for side in SIDES:
+        limit = council.worker_seats if side == "worker" else council.government_seats
+        if sum(p[2] == side for p in people) > limit:
+            raise Conflict(f"council {council_id!r} has {limit} {side} seats")
+    rows = [(check_username(u.strip().lower()), n, side, chair) for u, n, side, chair in people]
+    conn.execute(members.insert(), [{"id": u, "username": u, "name": n, "kind": "member",
+                                     "password_hash": None, "created_at": now}
+                                    for u, n, _, _ in rows])
+    conn.execute(seats.insert(), [{"council_id": council_id, "member_id": u, "side": side,
+                                   "chair": chair, "how": "appointed", "term_start": now,
+                                   "term_end": None, "assembly": None}
+                                  for u, _, side, chair in rows])
+    audit.append(conn, actor, "member.appointed", f"council/{council_id}",
+                 {"members": [{"member_id": u, "side": side, "chair": chair}
+                              for u, _, side, chair in rows]})
+    return len(rows)
 
 
 def elect_member(conn: sa.Connection, council_id: str, username: str, name: str, side: str,

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cybersyn.auth import Principal
 from cybersyn.councils.membership import council_rules, get_council
@@ -79,12 +78,16 @@ def _locked_proposal(conn: sa.Connection, proposal_id: int) -> sa.Row[Any]:
 
 
 def _upsert_vote(conn: sa.Connection, values: dict[str, Any]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(votes).values(**values)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[votes.c.proposal_id, votes.c.member_id],
-        set_={"choice": stmt.excluded.choice, "counter": stmt.excluded.counter,
-              "cast_at": stmt.excluded.cast_at, "changes": votes.c.changes + 1}))
+    """Insert or change a vote. Safe without ON CONFLICT: the caller holds the proposal's
+    row lock (PostgreSQL) or the single writer (SQLite), so one member's votes on one
+    proposal never race."""
+    key = (votes.c.proposal_id == values["proposal_id"]) & (
+        votes.c.member_id == values["member_id"])
+    changed = conn.execute(votes.update().where(key).values(
+        choice=values["choice"], counter=values["counter"], cast_at=values["cast_at"],
+        changes=votes.c.changes + 1))
+    if not changed.rowcount:
+        conn.execute(votes.insert().values(**values))
 
 
 def cast_vote(conn: sa.Connection, who: Principal, proposal_id: int, choice: str,
