@@ -2,13 +2,16 @@
 
 `paired_bars` draws one row per item with two horizontal bars (e.g. a plan's target and its
 planned net output), each row on its own scale (products have different units), so a row
-shows the share of the target the plan meets. Pure functions from numbers to markup.
+shows the share of the target the plan meets. `route_svg` draws a stored delivery route
+plan (depot, one closed path per truck, unserved points crossed). Pure functions from
+numbers to markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 from markupsafe import Markup
 
@@ -69,3 +72,57 @@ def _row(k: int, label: str, a: float, b: float) -> str:
             f'<rect x="{LABEL_PX}" y="{y + 12}" width="{wb:.1f}" height="9" class="b2"/>'
             f'<text x="{LABEL_PX + BAR_PX + 8}" y="{y + 14}">{_fmt(b)} / {_fmt(a)} '
             f'({pct})</text></g>')
+
+
+ROUTE_COLORS = ("#62b0ff", "#f0b429", "#3fb27f", "#c38cff", "#4dd0c8", "#ff8fb1", "#b5c75a",
+                "#ff9f43", "#9cc9ff", "#e056fd")
+
+
+def route_svg(plan: dict[str, Any], size: int = 440) -> Markup:
+    """A stored route plan (supply `plans.get_plan`: locations with x_km/y_km, depot first;
+    routes as lists of location ids; unserved ids) as SVG: one coloured closed path per
+    truck from and back to the depot (square), unserved points as red crosses."""
+    locs = {loc["id"]: (float(loc["x_km"]), float(loc["y_km"])) for loc in plan["locations"]}
+    depot = plan["locations"][0]["id"]
+    to_px = _projection(list(locs.values()), size)
+    out = [f'<svg class="route-plot" role="img" viewBox="0 0 {size} {size}" width="{size}" '
+           f'height="{size}" aria-label="{escape(_route_label(plan))}">'
+           f'<title>{escape(_route_label(plan))}</title>']
+    for k, route in enumerate(plan["routes"]):
+        pts = " ".join("{:.1f},{:.1f}".format(*to_px(locs[i])) for i in [depot, *route, depot])
+        color = ROUTE_COLORS[k % len(ROUTE_COLORS)]
+        out.append(f'<polyline class="truck" points="{pts}" fill="none" stroke="{color}" '
+                   f'stroke-width="1.5"><title>truck {k + 1}: {len(route)} stops</title>'
+                   "</polyline>")
+        out += [_dot(to_px(locs[i]), color) for i in route]
+    out += [_cross(to_px(locs[i])) for i in plan["unserved"]]
+    x, y = to_px(locs[depot])
+    out.append(f'<rect class="depot" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+               'fill="#e8eef5"/></svg>')
+    return Markup("".join(out))
+
+
+def _route_label(plan: dict[str, Any]) -> str:
+    return (f"Route plan {plan['name']}: {plan['trucks_used']} trucks, "
+            f"{plan['points_served']} points served, {plan['points_unserved']} not served")
+
+
+def _projection(xy: list[tuple[float, float]], size: int,
+                pad: float = 14.0) -> Callable[[tuple[float, float]], tuple[float, float]]:
+    """Equal-aspect map from km to pixels (north up) fitting every point in the square."""
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+    scale = (size - 2 * pad) / span
+    x0, y1 = min(xs), max(ys)
+    return lambda p: (pad + (p[0] - x0) * scale, pad + (y1 - p[1]) * scale)
+
+
+def _dot(p: tuple[float, float], color: str) -> str:
+    return f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="2.5" fill="{color}"/>'
+
+
+def _cross(p: tuple[float, float]) -> str:
+    x, y = p
+    return (f'<path class="unserved" d="M{x - 4:.1f},{y - 4:.1f}L{x + 4:.1f},{y + 4:.1f}'
+            f'M{x - 4:.1f},{y + 4:.1f}L{x + 4:.1f},{y - 4:.1f}" stroke="#ef4e4e" '
+            'stroke-width="2"/>')

@@ -14,9 +14,10 @@ import importlib
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from cybersyn.errors import InvalidInput
 from cybersyn.web import councils_source, session, sources
 from cybersyn.web.cache import Loaded
 from cybersyn.web.pages import loaded, render, script_json
@@ -26,7 +27,7 @@ TOP_EXCESS = 8
 
 
 @router.get("/councils", response_class=HTMLResponse)
-def councils_page(request: Request) -> HTMLResponse:
+def councils_page(request: Request, voted: int | None = None) -> HTMLResponse:
     ld = loaded(request)
     store = request.app.state.store
     who = session.principal_of(request)
@@ -37,7 +38,22 @@ def councils_page(request: Request) -> HTMLResponse:
                   open_proposals=[p for p in proposals if p.get("status") == "open"],
                   closed=[p for p in proposals if p.get("status") != "open"],
                   rounds=rounds, rounds_json=script_json(rounds),
-                  councils=councils_source.councils(store))
+                  councils=councils_source.councils(store),
+                  sees=councils_source.visible_councils(who) != set(), voted=voted)
+
+
+@router.post("/councils/proposals/{proposal_id}/vote")
+def vote(request: Request, proposal_id: int, choice: str = Form("")) -> RedirectResponse:
+    """A member's ballot from the page (a plain form: works without script). The councils
+    package decides: only the council's members, only while the proposal is open."""
+    who = session.principal_of(request)
+    session.require(who, who is not None, "vote")
+    assert who is not None
+    if choice not in ("yes", "no", "abstain"):
+        raise InvalidInput(f"choice: expected yes, no or abstain, got {choice!r}")
+    councils_source.cast_vote(request.app.state.store, who, proposal_id, choice)
+    return RedirectResponse(f"/councils?voted={proposal_id}#proposal-{proposal_id}",
+                            status_code=303)
 
 
 def computed_rounds(ld: Loaded) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from cybersyn.errors import CybersynError, NotFound
-from cybersyn.web import session, sources, tree
+from cybersyn.web import councils_source, session, sources, tree
 from cybersyn.web.cache import Loaded
 from cybersyn.web.triple import triple_index
 
@@ -71,7 +71,8 @@ def unit_page(request: Request, unit_id: str) -> HTMLResponse:
         request, "unit.html", unit=units[unit_id], ancestors=units.ancestors(unit_id)[::-1],
         children=units.children(unit_id), states=states, alerts=alerts, charts=charts,
         charts_json=script_json(charts), monitor=sources.has("monitor.api"),
-        council=None, may_act=session.may_act_on_unit(who, unit_id, ancestors))
+        council=councils_source.council_of_unit(store, unit_id, who),
+        may_act=session.may_act_on_unit(who, unit_id, ancestors))
 
 
 def _shown_indicators(ld: Loaded, unit_id: str, cap: int = 24) -> list[Any]:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from cybersyn.errors import NotFound
 from cybersyn.store import Store
-from cybersyn.web import session, sources
+from cybersyn.web import charts, session, sources
 from cybersyn.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +51,8 @@ def supply_context(store: Store, period: str | None, allowed: bool) -> dict[str,
         met = entitlements_by_district(conn, period) if period else {}
         units = goods_units(conn)
         districts = district_rows(ledger.district_summary(conn), met)
-        routes = todays_routes(plans.list_plans(conn))
+        routes = [{**r, "svg": charts.route_svg(plans.get_plan(conn, r["id"]))}
+                  for r in todays_routes(plans.list_plans(conn))]
         out: dict[str, Any] = {"period": period, "periods": periods, "districts": districts,
                                "goods": sorted({g for d in met.values() for g in d}),
                                "units": units, "routes": routes,

@@ -1,5 +1,5 @@
-// Councils page: the convergence chart of participatory planning (uPlot, log scale), and
-// voting: a member's yes/no/abstain button POSTs the ballot; the server checks membership.
+// Councils page: the convergence chart of participatory planning (uPlot, log scale).
+// Voting is a plain form (POST /councils/proposals/{id}/vote): no script needed.
 (function () {
   "use strict";
   const data = document.getElementById("rounds-data");
@@ -15,23 +15,4 @@
              { stroke: "#8fa1b3", grid: { stroke: "#24313f" }, size: 56 }] };
     new window.uPlot(opts, [r.number, y], box);
   }
-  const table = document.getElementById("proposals");
-  const status = document.getElementById("vote-status");
-  if (!table) return;
-  table.addEventListener("click", async (ev) => {
-    const button = ev.target.closest("button[data-choice]");
-    if (!button) return;
-    const row = button.closest("tr");
-    const choice = button.dataset.choice;
-    const r = await fetch("/api/v1/votes", { method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ proposal_id: row.dataset.id, choice: choice }) });
-    const out = await r.json().catch(() => ({}));
-    if (!r.ok) { status.textContent = "vote refused: " + (out.detail || r.status); return; }
-    row.querySelectorAll("button[data-choice]").forEach((b) =>
-      b.setAttribute("aria-pressed", String(b.dataset.choice === choice)));
-    const t = out.tally || out;
-    if (t && t.yes !== undefined) row.querySelector(".tally").textContent = t.yes + " / " + t.no + " / " + t.abstain;
-    status.textContent = "your vote on " + row.cells[1].textContent.trim() + ": " + choice;
-  });
 })();
