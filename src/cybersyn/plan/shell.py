@@ -35,7 +35,17 @@ def problem_from_economy(economy: Economy, targets: np.ndarray | None = None, *,
     if weights is None:
         weights = value_weights(io.A, io.labour, t)
     return PlanProblem(io.A, io.labour, t, labour_available=L, capacity=io.capacity,
-                       weights=weights, product_names=io.product_codes)
+                       weights=weights, product_names=io.product_codes,
+                       activity_names=activity_names(economy))
+
+
+def activity_names(economy: Economy) -> tuple[str, ...]:
+    """`sugar at IANSA Los Ángeles`: each product with the enterprise that makes it."""
+    out = []
+    for code in economy.io.product_codes:
+        unit = economy.producer.get(code)
+        out.append(f"{code} at {economy.units[unit].name}" if unit else code)
+    return tuple(out)
 
 
 def read_targets(path: str | Path, economy: Economy) -> np.ndarray:
