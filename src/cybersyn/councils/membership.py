@@ -156,17 +156,17 @@ def appoint_many(conn: sa.Connection, council_id: str,
 
 def elect_member(conn: sa.Connection, council_id: str, username: str, name: str, side: str,
                  now: datetime, actor: str, *, yes: int, no: int, abstain: int,
-                 electorate: int, **kw: Any) -> str:
+                 electorate: int, **kw: Any) -> str | None:
     """Seat a member elected by an assembly: yes > no and turnout >= half the electorate.
-    The tally is recorded with the seat and in the audit log; a failed election too."""
+    The tally is recorded with the seat and in the audit log; a failed election is recorded
+    too, and returns None."""
     tally = {"yes": yes, "no": no, "abstain": abstain, "electorate": electorate}
     if min(tally.values()) < 0 or yes + no + abstain > electorate:
         raise InvalidInput("assembly tally: counts must be >= 0 and at most the electorate")
     if yes <= no or 2 * (yes + no + abstain) < electorate:
         audit.append(conn, actor, "member.not_elected", f"council/{council_id}",
                      {"username": username, "side": side, "assembly": tally})
-        raise Conflict(f"{username!r} was not elected: {yes} yes, {no} no, "
-                       f"{yes + no + abstain} of {electorate} voted")
+        return None
     return seat_member(conn, council_id, username, name, side, now, actor, how="elected",
                        assembly=tally, **kw)
 
