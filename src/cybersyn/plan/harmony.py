@@ -61,7 +61,7 @@ class HarmonyParams:
 def H(s: np.ndarray) -> np.ndarray:
     """Cockshott's harmony function, elementwise; s of any shape, s > -1 where s ≥ 0 used."""
     s = np.asarray(s, dtype=float)
-    return np.where(s < 0, s - 0.5 * s * s, np.log1p(np.maximum(s, 0.0)))
+    return np.asarray(np.where(s < 0, s - 0.5 * s * s, np.log1p(np.maximum(s, 0.0))))
 
 
 def dH(s: np.ndarray) -> np.ndarray:
@@ -170,7 +170,8 @@ def _other_prices(p: PlanProblem, pi: np.ndarray, rho: np.ndarray) -> np.ndarray
     g = pi + (p.resources.T @ rho if rho.size else 0.0)
     if not np.any(g):
         return np.zeros(p.n)
-    return np.maximum(solve_leontief(p.A, np.asarray(g, dtype=float), transpose=True), 0.0)
+    return np.asarray(np.maximum(solve_leontief(p.A, np.asarray(g, dtype=float),
+                                                transpose=True), 0.0))
 
 
 def _overshoot(p: PlanProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -316,5 +317,5 @@ def _tangent_lp(p: PlanProblem, s_k: np.ndarray, s_max: float) -> LpParts:
     assert p.weights is not None
     c = np.concatenate([np.zeros(m + n), p.weights[on]])
     col_lo = np.concatenate([np.zeros(m + n), np.full(z, -np.inf)])
-    col_hi = np.concatenate([p.capacity, np.full(n, np.inf), np.full(z, float(H(s_max)))])
+    col_hi = np.concatenate([p.capacity, np.full(n, np.inf), np.full(z, float(H(np.array(s_max))))])
     return M, np.concatenate(lo), np.concatenate(hi), c, col_lo, col_hi, rows

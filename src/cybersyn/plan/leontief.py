@@ -118,7 +118,7 @@ def _power_series(K: sp.csr_matrix, b: np.ndarray, tol: float,
     for _ in range(max_iter):
         step = b + csr_matvec(K, x)
         if float(np.abs(step - x).max(initial=0.0)) <= tol * scale:
-            return step
+            return np.asarray(step)
         x = step
     raise InvalidInput("successive approximation did not converge: is A productive?")
 

@@ -50,7 +50,7 @@ def solve_lp(c: np.ndarray, M: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarr
     """
     if solver not in SOLVERS:
         raise InvalidInput(f"solver must be one of {SOLVERS}, got {solver!r}")
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", solver)
     h.setOptionValue("time_limit", float(time_limit))

@@ -115,7 +115,9 @@ def _targets(p: PlanProblem, params: MultiPeriodParams, targets: np.ndarray | No
              ) -> np.ndarray:
     T = params.periods
     if targets is None:
-        return p.targets[None, :] * (1 + params.target_growth) ** np.arange(T)[:, None]
+        growth = (1 + params.target_growth) ** np.arange(T)[:, None]
+        grown: np.ndarray = p.targets[None, :] * growth
+        return grown
     tt = np.asarray(targets, dtype=float)
     if tt.shape != (T, p.n) or not np.all(np.isfinite(tt)) or tt.min() < 0:
         raise InvalidInput(f"targets must be finite, >= 0, of shape ({T}, {p.n})")

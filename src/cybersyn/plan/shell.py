@@ -85,4 +85,4 @@ def value_weights(A: object, labour: np.ndarray, targets: np.ndarray) -> np.ndar
     total = float(vt.sum())
     if total <= 0:
         return np.ones_like(vt)
-    return np.maximum(vt * (vt.size / total), 1e-12)
+    return np.asarray(np.maximum(vt * (vt.size / total), 1e-12))
