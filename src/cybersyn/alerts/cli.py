@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,10 +26,16 @@ DatabaseOpt = Annotated[str | None, typer.Option(
     "sqlite:///./cybersyn.db).")]
 
 
-def _store(database: str | None) -> Store:
-    from cybersyn.cli import open_store
+@contextmanager
+def opened(database: str | None) -> Iterator[Store]:
+    """The migrated store at `database`, closed afterwards."""
+    from cybersyn.cli import open_store as _open
 
-    return open_store(database)
+    store = _open(database)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _when(now: str | None) -> datetime:
@@ -55,7 +63,8 @@ def escalate_cmd(
     from cybersyn.alerts.service import escalate
 
     params = EscalationParams.from_toml(config) if config else None
-    moved = escalate(_store(database), _when(now), params)
+    with opened(database) as store:
+        moved = escalate(store, _when(now), params)
     for a in moved:
         console.print(f"alert {a['id']} ({a['indicator_id']}): now held by {a['unit_id']} "
                       f"({a['level']}), deadline {a['deadline']}", highlight=False)
@@ -73,7 +82,8 @@ def list_cmd(
     """Alerts, most urgent first."""
     from cybersyn.alerts.service import list_alerts
 
-    found = list_alerts(_store(database), CLI, status, unit, limit=100_000)
+    with opened(database) as store:
+        found = list_alerts(store, CLI, status, unit, limit=100_000)
     if as_json:
         typer.echo(json.dumps(found))
         return
@@ -91,7 +101,8 @@ def acknowledge_cmd(alert_id: int, note: Annotated[str, typer.Option(
     """Acknowledge an alert as the administrator (audited as admin:cli)."""
     from cybersyn.alerts.service import acknowledge
 
-    a = acknowledge(_store(database), alert_id, CLI, note, _when(now))
+    with opened(database) as store:
+        a = acknowledge(store, alert_id, CLI, note, _when(now))
     console.print(f"alert {a['id']}: {a['status']}")
 
 
@@ -102,5 +113,6 @@ def resolve_cmd(alert_id: int, note: Annotated[str, typer.Option()] = "",
     """Resolve an alert as the administrator (audited as admin:cli)."""
     from cybersyn.alerts.service import resolve
 
-    a = resolve(_store(database), alert_id, CLI, note, _when(now))
+    with opened(database) as store:
+        a = resolve(store, alert_id, CLI, note, _when(now))
     console.print(f"alert {a['id']}: {a['status']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -28,10 +30,16 @@ DatabaseOpt = Annotated[str | None, typer.Option(
     "sqlite:///./cybersyn.db).")]
 
 
-def open_store(database: str | None) -> Store:
+@contextmanager
+def opened(database: str | None) -> Iterator[Store]:
+    """The migrated store at `database`, closed afterwards."""
     from cybersyn.cli import open_store as _open
 
-    return _open(database)
+    store = _open(database)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @token_app.command("issue")
@@ -45,7 +53,8 @@ def token_issue(
     """Issue a token and print it once (only its digest is stored)."""
     from cybersyn.intake.tokens import issue
 
-    issued = issue(open_store(database), kind, subject)
+    with opened(database) as store:
+        issued = issue(store, kind, subject)
     err.print(f"issued {issued.token_id} ({kind} {subject}); the token is shown only now:")
     typer.echo(issued.token)
 
@@ -59,7 +68,8 @@ def token_revoke(
     """Revoke a token (or every token of a unit)."""
     from cybersyn.intake.tokens import revoke
 
-    n = revoke(open_store(database), token_id)
+    with opened(database) as store:
+        n = revoke(store, token_id)
     console.print(f"revoked {n} token(s)")
 
 
@@ -68,7 +78,9 @@ def token_list(database: DatabaseOpt = None) -> None:
     """Tokens issued (ids, kinds, units; never the secrets)."""
     from cybersyn.intake.tokens import list_tokens
 
-    for t in list_tokens(open_store(database)):
+    with opened(database) as store:
+        tokens = list_tokens(store)
+    for t in tokens:
         state = "revoked" if t["revoked_at"] else "live"
         console.print(f"{t['token_id']}  {t['kind']:<10} {t['principal_id']}  {state}")
 
@@ -80,7 +92,11 @@ def ingest(
 ) -> None:
     """Store a CSV file of observations: validated whole first (nothing is written if any
     row is bad), then written in chunks of 5,000 with a progress bar."""
-    store = open_store(database)
+    with opened(database) as store:
+        _ingest(store, file)
+
+
+def _ingest(store: Store, file: Path) -> None:
     rows = _read_csv(file)
     from cybersyn.cli import _progress
 
@@ -131,11 +147,12 @@ def mqtt(
     {"time", "value"}; a message is acknowledged to the broker only after its commit."""
     from cybersyn.intake.mqtt import MqttAdapter
 
-    adapter = MqttAdapter(open_store(database), broker, prefix=prefix)
-    err.print(f"listening on {broker} for {prefix}/+/+ (Ctrl-C to stop)")
-    try:
-        adapter.run_forever()
-    except KeyboardInterrupt:
-        adapter.stop()
+    with opened(database) as store:
+        adapter = MqttAdapter(store, broker, prefix=prefix)
+        err.print(f"listening on {broker} for {prefix}/+/+ (Ctrl-C to stop)")
+        try:
+            adapter.run_forever()
+        except KeyboardInterrupt:
+            adapter.stop()
     console.print(f"stored {adapter.stats['stored']}, duplicates {adapter.stats['duplicate']}, "
                   f"rejected {adapter.stats['rejected']}")

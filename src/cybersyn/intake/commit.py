@@ -36,13 +36,12 @@ class Job:
 
 
 class GroupCommit:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self) -> None:
         self._leader = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[Job] = []
 
-    def run(self, apply: Callable[[sa.Connection], Any]) -> Any:
+    def run(self, store: Store, apply: Callable[[sa.Connection], Any]) -> Any:
         """apply's answer, returned only after the transaction holding its writes commits."""
         job = Job(apply)
         with self._queue_lock:
@@ -52,16 +51,17 @@ class GroupCommit:
                 if not job.done:
                     with self._queue_lock:
                         group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                    self._commit(group)
+                    self._commit(store, group)
         if job.error is not None:
             raise job.error
         return job.result
 
-    def _commit(self, group: list[Job]) -> None:
+    @classmethod
+    def _commit(cls, store: Store, group: list[Job]) -> None:
         try:
-            with self.store.write() as conn:
+            with store.write() as conn:
                 for job in group:
-                    self._apply(conn, job)
+                    cls._apply(conn, job)
         except BaseException as e:  # nothing of the group was committed
             for job in group:
                 job.result, job.error = None, e
@@ -86,5 +86,5 @@ _groups_lock = threading.Lock()
 def group_commit(store: Store) -> GroupCommit:
     with _groups_lock:
         if store not in _groups:
-            _groups[store] = GroupCommit(store)
+            _groups[store] = GroupCommit()
         return _groups[store]

@@ -82,7 +82,7 @@ def ingest_batch(store: Store, principal: Principal, rows: Sequence[object],
                 response=json.dumps(result.to_json()), created_at=now))
         return result
 
-    result: IngestResult = group_commit(store).run(apply)
+    result: IngestResult = group_commit(store).run(store, apply)
     return result
 
 
