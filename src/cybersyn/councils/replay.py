@@ -59,9 +59,9 @@ def check_proposal(conn: sa.Connection, proposal_id: int) -> list[str]:
     _, final, closed = replay_ballots(entries, proposal_id)
     table = {b.member_id: b for b in ballots(conn, proposal_id)}
     if table != final:
-        differ = sorted(set(table.items()) ^ set(final.items()))
+        differ = sorted(m for m in set(table) | set(final) if table.get(m) != final.get(m))
         problems.append(f"proposal {proposal_id}: votes table and audit log differ for "
-                        f"{sorted({b.member_id for _, b in differ})}")
+                        f"{differ}")
     stored = stored_outcome(conn, proposal_id)
     if stored is not None:
         again = replay_outcome(entries, proposal_id)
