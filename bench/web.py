@@ -90,7 +90,75 @@ def prepare(eco: Economy, path: str, n_alerts: int) -> tuple[Store, str, list[st
                        replace=False)
     service.raise_from_signals(store, [Signal(eco.indicators[k].id, "step", 0.9, start, now,
                                               0.9) for k in picks], now)
+    seed_modules(store, eco, rng)
     return store, issue(store, "planner", "bench").token, sample
+
+
+def seed_modules(store: Store, eco: Economy, rng: np.random.Generator,
+                 households: int = 4000) -> None:
+    """What the Plan, Supply and Simulate pages show: two plan versions, entitlements and
+    hand-outs for `households` cards over every district, a route plan, a simulation run."""
+    from cybersyn.plan import kantorovich_plan, problem_from_economy
+    from cybersyn.plan.versions import save_version, set_version_status
+
+    with store.write() as conn:
+        save_version(conn, kantorovich_plan(problem_from_economy(eco, labour_available=1e8)),
+                     label="draft", actor="bench")
+        vid = save_version(conn, kantorovich_plan(problem_from_economy(eco)), label="plan",
+                           actor="bench")
+        set_version_status(conn, vid, "proposed", "bench")
+    _seed_supply(store, eco, rng, households)
+    _seed_simulation(store, eco)
+
+
+def _seed_supply(store: Store, eco: Economy, rng: np.random.Generator, n: int) -> None:
+    from cybersyn.supply import ledger, plans
+    from cybersyn.supply.routing import Routes
+
+    at = datetime(1972, 10, 20, 9, tzinfo=UTC)
+    ds = [d.id for d in eco.districts]
+    with store.write() as conn:
+        for d in ds:
+            ledger.add_point(conn, f"{d}-P1", d, f"JAP {d}", "shop", float(rng.normal()),
+                             float(rng.normal()))
+        ledger.set_good(conn, "milk", "Milk", "litre", 120)
+        ledger.set_good(conn, "flour", "Flour", "kg", 90)
+        ledger.set_rule(conn, "milk", "child", 15)
+        ledger.set_rule(conn, "flour", "person", 4)
+        for k in range(n):
+            d = ds[k % len(ds)]
+            ledger.register(conn, ledger.Household(f"C{k}", d, f"{d}-P1", f"J{k}", f"{k}-K",
+                                                   4, 1), at)
+        ledger.issue_entitlements(conn, "1972-10")
+        for k in range(0, n, 2):
+            d = ds[k % len(ds)]
+            ledger.receive(conn, f"r{k}", f"{d}-P1", "flour", 16, "1972-10", at, "depot")
+            ledger.hand_out(conn, f"h{k}", f"C{k}", "flour", 12, f"{d}-P1", "1972-10", at,
+                            "jap")
+        xy = rng.normal(size=(len(ds) + 1, 2))
+        ids = ["depot", *(f"{d}-P1" for d in ds)]
+        routes = Routes(tuple(tuple(range(k, min(k + 8, len(ds) + 1)))
+                              for k in range(1, len(ds) + 1, 8)), 0, (), True, "bench")
+        plans.save_plan(conn, "bench round", ids, xy, np.full(len(ids), 100), routes,
+                        len(routes.routes), 100.0, at)
+
+
+def _seed_simulation(store: Store, eco: Economy) -> None:
+    import json as _json
+    import tomllib
+    import uuid
+
+    from cybersyn.simulate.api import run_body
+    from cybersyn.simulate.run import run_scenario
+    from cybersyn.simulate.scenario import parse_scenario, read_scenario_text
+    from cybersyn.simulate.tables import simulate_runs
+
+    data = tomllib.loads(read_scenario_text("october-1972")[1])
+    body = run_body(run_scenario(parse_scenario(data, eco, "bench"), eco))
+    with store.write() as conn:
+        conn.execute(simulate_runs.insert().values(
+            id=str(uuid.uuid4()), scenario="october-1972", created_at=datetime.now(UTC),
+            actor="bench", request="{}", result=_json.dumps(body)))
 
 
 def serve(app: Any) -> tuple[uvicorn.Server, str]:
@@ -123,6 +191,7 @@ def pages(eco: Economy, sample: list[str]) -> dict[str, str]:
             "unit-plant": f"/units/{plant}", "algedonic": "/algedonic", "plan": "/plan",
             "councils": "/councils", "supply": "/supply", "simulate": "/simulate",
             "login": "/login", "api-state": "/api/v1/opsroom/state",
+            "supply-plot": "/api/v1/supply/routes/1/plot.png",
             "api-alerts": "/api/v1/alerts?status=open"}
 
 

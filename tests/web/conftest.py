@@ -39,14 +39,15 @@ def web_store(tmp_path_factory: pytest.TempPathFactory, demo: Economy) -> Iterat
             for i, w, v in readings]
     with store.write() as conn:
         conn.execute(observations.insert(), rows)
-    seed_plans(store, demo)
+    vid = seed_plans(store, demo)
+    seed_councils(store, demo, vid)
     seed_supply(store)
     seed_simulation(store, demo)
     yield store
     store.close()
 
 
-def seed_plans(store: Store, demo: Economy) -> None:
+def seed_plans(store: Store, demo: Economy) -> str:
     """Two plan versions: ODEPLAN's proposal (labour limited) and an older draft with 5% less
     labour, so the Plan page has a version, unmet targets and a diff."""
     from cybersyn.plan import kantorovich_plan, problem_from_economy
@@ -60,6 +61,47 @@ def seed_plans(store: Store, demo: Economy) -> None:
         vid = save_version(conn, kantorovich_plan(problem_from_economy(demo)),
                            label="Plan 1973", actor="test")
         set_version_status(conn, vid, "proposed", "test", note="to the councils")
+    return vid
+
+
+MEMBERS = {"ana": ("CL.copper.e01", "worker", True), "beto": ("CL.copper.e01", "worker", False),
+           "carla": ("CL.copper.e01", "government", False),
+           "dario": ("CL.steel.e01", "worker", False), "eva": ("CL.steel.e01", "government", False)}
+PASSWORD = "correct horse 1972"
+
+
+def seed_councils(store: Store, demo: Economy, plan_version: str) -> None:
+    """Two small councils (copper e01: 2 workers + 1 government; steel e01: 1 + 1) whose
+    members log in with PASSWORD; an open proposal in each; the plan version put to copper's
+    council and approved 2 yes / 1 no; a stored run of participatory rounds."""
+    from datetime import timedelta
+
+    from cybersyn.auth import Principal
+    from cybersyn.councils import Composition, create_council, run_and_store, seat_member
+    from cybersyn.councils.proposals import cast_vote, close_proposal, open_proposal
+
+    now = datetime.now(UTC)
+    office = Principal("planner", "odeplan")
+    who: dict[str, Principal] = {}
+    with store.write() as conn:
+        for uid, w, g in (("CL.copper.e01", 2, 1), ("CL.steel.e01", 1, 1)):
+            create_council(conn, demo.units[uid], now, "test", Composition(w, g))
+        for name, (council, side, chair) in MEMBERS.items():
+            mid = seat_member(conn, council, name, name.capitalize() + " Member", side, now,
+                              "test", chair=chair, password=PASSWORD)
+            who[name] = Principal("member", mid, units=frozenset({council}))
+        closes = now + timedelta(days=3)
+        for council, title in (("CL.copper.e01", "New converter"),
+                               ("CL.steel.e01", "Second blast furnace")):
+            open_proposal(conn, office, council_id=council, kind="investment", title=title,
+                          body={"escudos": 10**6}, closes_at=closes, now=now)
+        pid = open_proposal(conn, office, council_id="CL.copper.e01", kind="plan_version",
+                            title="Plan 1973: your part", body={}, closes_at=closes,
+                            now=now, plan_version_id=plan_version)
+        for name, choice in (("ana", "yes"), ("beto", "yes"), ("carla", "no")):
+            cast_vote(conn, who[name], pid, choice, now)
+        close_proposal(conn, office, pid, now)
+        run_and_store(conn, demo, now, "test")
 
 
 SUPPLY_PERIOD = "1972-10"

@@ -99,7 +99,10 @@ def test_supply_page_entitlements_met_by_hand(client: Any) -> None:
     assert totals["flour"][1].startswith("56 ") and totals["flour"][3] == "32%"
     d01 = _cells(html, "districts")[0]
     assert d01[0].endswith("D01") and d01[3] == f"{100 * 48 / 146:.0f}%"
-    assert 'src="/api/v1/supply/routes/' in html and "1 unserved" in html
+    plot = html[html.index('<svg class="route-plot"'):]
+    plot = plot[:plot.index("</svg>")]
+    assert plot.count('<polyline class="truck"') == 1 and plot.count('class="unserved"') == 1
+    assert "1 unserved" in html
 
 
 def test_supply_findings_only_for_allowed_roles(client: Any, planner_token: str,
@@ -113,6 +116,21 @@ def test_supply_findings_only_for_allowed_roles(client: Any, planner_token: str,
                                              "authorization": f"Bearer {planner_token}"}).text
     assert "counted 70, book 92 (discrepancy -22)" in planner
     assert _cells(planner, "findings")[0][:2] == ["D01-P2", "price_above_official"]
+
+
+def test_route_svg_draws_each_stop_once_in_the_square() -> None:
+    from cybersyn.web.charts import route_svg
+
+    plan = {"name": "t", "trucks_used": 2, "points_served": 3, "points_unserved": 1,
+            "locations": [{"id": i, "x_km": x, "y_km": y} for i, x, y in
+                          (("d", 0, 0), ("a", 10, 0), ("b", 0, 10), ("c", -10, 0),
+                           ("e", 0, -10))],
+            "routes": [["a", "b"], ["c"]], "unserved": ["e"]}
+    svg = str(route_svg(plan, size=100))
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 3
+    xy = [float(v) for v in re.findall(r'c[xy]="([\d.]+)"', svg)]
+    assert all(14 <= v <= 86 for v in xy)
+    assert 'points="50.0,50.0 86.0,50.0 50.0,14.0 50.0,50.0"' in svg  # north is up
 
 
 def test_supply_route_plot_is_a_png(client: Any) -> None:

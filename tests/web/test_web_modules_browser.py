@@ -66,3 +66,33 @@ def test_simulate_run_from_the_page_by_keyboard(page: Any, client: Any) -> None:
                                 f"{3 * (min(3, before + 1) - 1)}")
     page.shot("simulate-compare")
     assert page.errors == []
+
+
+def test_member_logs_in_and_votes_by_keyboard(page: Any, web_store: Any) -> None:
+    from cybersyn.councils.proposals import ballots, list_proposals
+
+    page.goto("/login?next=/councils")
+    page.page.focus("#username")
+    page.page.keyboard.type("ana")
+    page.page.keyboard.press("Tab")
+    page.page.keyboard.type("correct horse 1972")
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_url("**/councils")
+    with web_store.read() as conn:
+        pid = list_proposals(conn, {"CL.copper.e01"}, "open")[0]["id"]
+    page.page.wait_for_selector(f'#proposal-{pid} button[value="abstain"]')
+    page.page.wait_for_load_state("networkidle")
+    _tab_to(page, f'#proposal-{pid} button[value="abstain"]')
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_url(f"**/councils?voted={pid}*")
+    assert page.page.locator("#vote-status").inner_text().startswith("Your vote")
+    pressed = page.page.locator(f'#proposal-{pid} button[aria-pressed="true"]')
+    assert pressed.inner_text() == "abstain"
+    with web_store.read() as conn:
+        assert {b.member_id: b.choice for b in ballots(conn, pid)}["ana"] == "abstain"
+    page.page.wait_for_function("document.querySelectorAll('#convergence canvas').length")
+    page.shot("councils-member")
+    page.goto("/units/CL.copper.e01")
+    assert page.page.locator("#council-proposals li").count() == 1
+    page.shot("unit-council")
+    assert page.errors == []
