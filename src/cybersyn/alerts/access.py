@@ -9,7 +9,6 @@ planners, admins, and operators for indicators in their subtree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from cybersyn.auth import Principal
@@ -20,16 +19,16 @@ OFFICE = ("planner", "admin")
 ACTORS = ("operator", "member")
 
 
-def may_see(who: Principal, alert: Mapping[str, Any], cat: Catalog) -> bool:
+def may_see(who: Principal, alert: Any, cat: Catalog) -> bool:
     return who.kind in OFFICE or cat.covers(who.units, alert["origin_unit_id"])
 
 
-def may_act(who: Principal, alert: Mapping[str, Any], cat: Catalog) -> bool:
+def may_act(who: Principal, alert: Any, cat: Catalog) -> bool:
     return who.kind in OFFICE or (who.kind in ACTORS and cat.covers(who.units,
                                                                     alert["unit_id"]))
 
 
-def require_act(who: Principal, alert: Mapping[str, Any], cat: Catalog, what: str) -> None:
+def require_act(who: Principal, alert: Any, cat: Catalog, what: str) -> None:
     if not may_act(who, alert, cat):
         raise Forbidden(f"{who.kind}:{who.id} may not {what} alert {alert['id']} held by "
                         f"{alert['unit_id']}: only its operators or council members (or "

@@ -30,13 +30,17 @@ SYSTEM = "system:escalation"
 def alert_json(row: Any) -> dict[str, Any]:
     """The API's alert object (see docs/alerts.md)."""
     m = row._mapping if hasattr(row, "_mapping") else row
-    iso = lambda t: None if t is None else t.isoformat()  # noqa: E731
+    iso = _iso
     return {"id": m["id"], "indicator_id": m["indicator_id"],
             "origin_unit_id": m["origin_unit_id"], "unit_id": m["unit_id"],
             "level": m["level"], "kind": m["kind"], "probability": m["probability"],
             "signals": m["signals"], "status": m["status"], "opened_at": iso(m["opened_at"]),
             "deadline": iso(m["deadline"]), "path": json.loads(m["path"]), "note": m["note"],
             "signal_start": iso(m["signal_start"]), "updated_at": iso(m["updated_at"])}
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
 
 
 def _event(conn: sa.Connection, alert_id: int, at: datetime, actor: str, action: str,
@@ -88,7 +92,9 @@ def _raise_one(conn: sa.Connection, s: Signal, now: datetime, cat: Catalog,
         kind=s.kind, probability=s.probability, signal_start=s.start, signals=1,
         status="open", opened_at=now, deadline=now + params.response(cat.level[unit]),
         path=json.dumps([unit]), note="", updated_at=now))
-    alert_id = int(res.inserted_primary_key[0])
+    pk = res.inserted_primary_key
+    assert pk is not None
+    alert_id = int(pk[0])
     _event(conn, alert_id, now, actor, "raised", to_unit=unit,
            note=f"{s.kind} p={s.probability:.3f}")
     return alert_id

@@ -38,10 +38,10 @@ async def post_observations(request: Request) -> dict[str, Any]:
     who = await run_in_threadpool(http.principal, request)
     body = await http.read_body(request, limits.max_body_bytes)
     rows, first = _rows(request.headers.get("content-type", ""), body)
-    result = await run_in_threadpool(
-        ingest_batch, request.app.state.store, who, rows, key, params=limits,
-        source=f"{who.kind}:{who.id}"[:64], first_row=first,
-        request_sha256=hashlib.sha256(body).hexdigest())
+    digest = hashlib.sha256(body).hexdigest()
+    result = await run_in_threadpool(lambda: ingest_batch(
+        request.app.state.store, who, rows, key, params=limits,
+        source=f"{who.kind}:{who.id}"[:64], first_row=first, request_sha256=digest))
     return result.to_json()
 
 
@@ -64,6 +64,6 @@ async def post_revision(request: Request) -> dict[str, Any]:
     data = http.parse_json(await http.read_body(request, 64 * 1024))
     if not isinstance(data, dict):
         raise InvalidInput("expected an object {indicator, time, value, reason}")
-    return await run_in_threadpool(
-        revise, request.app.state.store, who, data.get("indicator"), data.get("time"),
-        data.get("value"), data.get("reason"))
+    return await run_in_threadpool(lambda: revise(
+        request.app.state.store, who, data.get("indicator"), data.get("time"),
+        data.get("value"), data.get("reason")))

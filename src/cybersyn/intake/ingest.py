@@ -184,8 +184,8 @@ def _conflicts(conn: sa.Connection, rows: list[Row]) -> list[dict[str, Any]]:
     return out
 
 
-def revise(store: Store, principal: Principal, indicator: str, time: object, value: object,
-           reason: str, now: datetime | None = None) -> dict[str, Any]:
+def revise(store: Store, principal: Principal, indicator: object, time: object,
+           value: object, reason: object, now: datetime | None = None) -> dict[str, Any]:
     """Correct a stored observation: the old and new value, who and why go into
     `observation_revisions` and the audit log, in the same transaction as the update."""
     now = now or datetime.now(UTC)
@@ -194,20 +194,20 @@ def revise(store: Store, principal: Principal, indicator: str, time: object, val
     errors = _revision_errors(indicator, time, value, reason, catalog(store))
     if errors:
         raise InvalidInput(f"{errors[0]['field']}: {errors[0]['reason']}", errors=errors)
-    t, v = parse_time(time), parse_value(value)
-    _authorise(principal, [(indicator, t, v)], catalog(store))
-    key = (observations.c.indicator_id == indicator, observations.c.observed_at == t)
+    t, v, ind, why = parse_time(time), parse_value(value), str(indicator), str(reason)
+    _authorise(principal, [(ind, t, v)], catalog(store))
+    key = (observations.c.indicator_id == ind, observations.c.observed_at == t)
     with store.write() as conn:
         old = conn.execute(sa.select(observations.c.value).where(*key)).scalar_one_or_none()
         if old is None:
-            raise NotFound(f"no observation of {indicator} at {t.isoformat()} to revise")
+            raise NotFound(f"no observation of {ind} at {t.isoformat()} to revise")
         conn.execute(observations.update().where(*key).values(value=v))
         conn.execute(observation_revisions.insert().values(
-            indicator_id=indicator, observed_at=t, old_value=old, new_value=v, revised_at=now,
-            actor=actor_of(principal), reason=reason))
-        body = {"indicator": indicator, "time": t.isoformat(), "old_value": old,
-                "new_value": v, "reason": reason}
-        audit.append(conn, actor_of(principal), "observation.revise", indicator, body, at=now)
+            indicator_id=ind, observed_at=t, old_value=old, new_value=v, revised_at=now,
+            actor=actor_of(principal), reason=why))
+        body = {"indicator": ind, "time": t.isoformat(), "old_value": old, "new_value": v,
+                "reason": why}
+        audit.append(conn, actor_of(principal), "observation.revise", ind, body, at=now)
     return body
 
 

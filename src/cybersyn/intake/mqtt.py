@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cybersyn.auth import Principal
 from cybersyn.errors import CybersynError
@@ -56,7 +57,7 @@ class MqttAdapter:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=False, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_a: self.subscribed.set()

@@ -102,9 +102,10 @@ def _fast(raw: object, known: Callable[[str], bool], limit: datetime,
             t = times[t_raw] = parse_time(t_raw)
         except ValueError:
             return None
-    if t > limit or not known(ind) or not math.isfinite(v):
+    fv = float(v)  # type: ignore[arg-type]  # int or float, checked above
+    if t > limit or not known(ind) or not math.isfinite(fv):
         return None
-    return ind, t, float(v)
+    return ind, t, fv
 
 
 def _err(row: int, field: str, reason: str) -> Error:
