@@ -122,20 +122,26 @@ def _proportional(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarra
 
 
 def _cea(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """min(c, lam_j) with column sums e_j <= totals_j; lam_j exact from sorted claims.
+    """min(c, lam_j) with column sums e_j <= totals_j; lam_j exact from sorted claims."""
+    lam = np.array([_cea_level(c[:, j], float(e[j])) for j in range(c.shape[1])])
+    return np.minimum(c, lam[None, :])
 
-    With s the column sorted ascending, f_k = s_1 + ... + s_k + (n - k) s_k is what the
+
+def _cea_level(col: np.ndarray, e: float) -> float:
+    """The level lam with sum(min(col, lam)) = e, for e <= sum(col).
+
+    With s the claims sorted ascending, f_k = s_1 + ... + s_k + (n - k) s_k is what the
     awards would sum to if lam were s_k; m = #{k: f_k <= e} and lam = (e - S_m) / (n - m).
     """
-    n = c.shape[0]
-    s = np.sort(c, axis=0)
-    cum = np.cumsum(s, axis=0)
-    f = cum + (n - np.arange(1, n + 1))[:, None] * s
-    m = (f <= e[None, :]).sum(axis=0)
-    full = m >= n  # e equals the total (up to rounding): everybody in full
-    below = np.where(m > 0, cum[np.maximum(m - 1, 0), np.arange(c.shape[1])], 0.0)
-    lam = np.where(full, np.inf, (e - below) / np.maximum(n - m, 1))
-    return np.minimum(c, lam[None, :])
+    s = np.sort(col)  # contiguous copy: sorting and running sums stay cache-friendly
+    n = s.size
+    cum = np.cumsum(s)
+    f = cum + (n - np.arange(1, n + 1)) * s
+    m = int(np.searchsorted(f, e, side="right"))
+    if m >= n:  # e equals the total (up to rounding): everybody in full
+        return float("inf")
+    below = float(cum[m - 1]) if m > 0 else 0.0
+    return (e - below) / (n - m)
 
 
 def _cel(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
