@@ -5,8 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OFFICE, member
 
+from conftest import OFFICE, member
 from cybersyn.councils.proposals import cast_vote, close_proposal, open_proposal
 from cybersyn.councils.replay import check_proposal
 from cybersyn.store import Store

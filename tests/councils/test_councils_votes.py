@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import OFFICE, T0, member, open_one
 
+from conftest import OFFICE, T0, member, open_one
 from cybersyn.auth import Principal
 from cybersyn.councils.proposals import cast_vote, close_proposal, get_proposal
 from cybersyn.councils.replay import check_proposal, replay_outcome
