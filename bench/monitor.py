@@ -5,6 +5,11 @@ numba kernel's own source executed with NUMBA_DISABLE_JIT=1, in a subprocess, on
 subset); (2) statsmodels' UnobservedComponents (local linear trend, Kalman filter only,
 fixed parameters, one series at a time) on a subset.
 
+Besides wall-clock updates/s each line gives updates per CPU-second of this process
+(`updates_per_cpu_s`, summed over threads) and the 1-minute load average, because the
+machine is shared: when other work holds the cores, wall-clock figures fall and the CPU
+figure tells what the kernel itself costs.
+
     python bench/monitor.py [--json] [--sizes 1000,100000,1000000] [--steps 50]
 """
 
@@ -19,11 +24,14 @@ import time
 import warnings
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cybersyn.monitor import MultiProcessFilter, new_state
+from cybersyn.monitor import _kernel as K
+from cybersyn.monitor.filter import PARALLEL_FROM
 
 
 def data(n: int, steps: int, seed: int = 0) -> np.ndarray:
@@ -39,10 +47,12 @@ def ours(n: int, steps: int) -> tuple[float, int]:
     y = data(n, steps)
     f.update(new_state(min(n, 30_000)), y[0, : min(n, 30_000)], 0.0)
     state = new_state(n)
-    t0 = time.perf_counter()
+    out = np.empty((n, K.N_OUT))
+    t0, c0 = time.perf_counter(), time.process_time()
     for k in range(steps):
-        f.update(state, y[k], float(k))
-    return n * steps / (time.perf_counter() - t0), state.nbytes // n
+        f.update(state, y[k], float(k), out=out)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return n * steps / wall, state.nbytes // n, cpu
 
 
 def python_peer(n: int = 100, steps: int = 20) -> float:
@@ -53,7 +63,6 @@ def python_peer(n: int = 100, steps: int = 20) -> float:
 
 
 def peer_child(n: int, steps: int) -> None:
-    from cybersyn.monitor import _kernel as K
     from cybersyn.monitor.params import FilterParams
 
     y = data(n, steps)
@@ -64,9 +73,7 @@ def peer_child(n: int, steps: int) -> None:
     for k in range(steps):
         for j in range(n):  # one series at a time
             sl = slice(j, j + 1)
-            K.step_serial(y[k, sl], np.array([float(k)]), prm, s["m"][sl], s["C"][sl],
-                          s["p"][sl], s["n"][sl], s["d"][sl], s["t_last"][sl],
-                          s["prev_error"][sl], s["count"][sl], out[sl])
+            K.step_serial(y[k, sl], np.array([float(k)]), prm, *K.views(s[sl]), out[sl])
     print(n * steps / (time.perf_counter() - t0))
 
 
@@ -96,10 +103,13 @@ def main() -> None:
     py = python_peer()
     sm = statsmodels_peer()
     for n in (int(x) for x in args.sizes.split(",")):
-        ups, bps = ours(n, args.steps)
+        ups, bps, cpu = ours(n, args.steps)
         for peer, pups in (("python-per-series", py), ("statsmodels-UC-llt", sm)):
             line = {"case": f"N={n}", "n_series": n, "steps": args.steps,
-                    "updates_per_s": round(ups), "bytes_per_series": bps, "peer": peer,
+                    "updates_per_s": round(ups), "bytes_per_series": bps,
+                    "updates_per_cpu_s": round(n * args.steps / cpu),
+                    "threads": nb.get_num_threads() if n >= PARALLEL_FROM else 1,
+                    "loadavg_1min": round(os.getloadavg()[0], 1), "peer": peer,
                     "peer_updates_per_s": round(pups, 1), "speedup": round(ups / pups, 1)}
             print(json.dumps(line) if args.json else line, flush=True)
 

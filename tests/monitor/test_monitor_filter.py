@@ -162,8 +162,7 @@ def test_parallel_kernel_equals_serial() -> None:
         outs = []
         for s, kern in zip(states, (K.step_serial, K.step_parallel), strict=True):
             out = np.empty((500, K.N_OUT))
-            kern(y, t, prm, s["m"], s["C"], s["p"], s["n"], s["d"], s["t_last"],
-                 s["prev_error"], s["count"], out)
+            kern(y, t, prm, *K.views(s), out)
             outs.append(out)
         assert outs[0].tobytes() == outs[1].tobytes()
 

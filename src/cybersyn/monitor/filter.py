@@ -105,23 +105,30 @@ class MultiProcessFilter:
     t : (N,) or scalar observation times in any unit (the evolution variances are per unit
     of time, so irregular spacing is handled). A series initialises itself on its first
     non-missing value (level = y, slope = 0, vague priors, see `FilterParams`).
+    out : optional (N, 15) float64 buffer the outputs are written to (reused across steps
+    in hot loops; the returned `StepOutput` is then a view of it).
     """
 
     def __init__(self, params: FilterParams | None = None) -> None:
         self.params = params or FilterParams()
         self._prm = self.params.as_array()
 
-    def update(self, state: np.ndarray, y: np.ndarray, t: np.ndarray | float) -> StepOutput:
-        if state.dtype != STATE_DTYPE or state.ndim != 1:
-            raise ValueError("Expected a state made by new_state() (dtype STATE_DTYPE).")
+    def update(self, state: np.ndarray, y: np.ndarray, t: np.ndarray | float,
+               out: np.ndarray | None = None) -> StepOutput:
+        if state.dtype != STATE_DTYPE or state.ndim != 1 or not state.flags.c_contiguous:
+            raise ValueError("Expected a contiguous state made by new_state() "
+                             "(dtype STATE_DTYPE).")
         y = np.ascontiguousarray(y, dtype=np.float64)
         if y.shape != state.shape:
             raise ValueError(f"Expected y of shape {state.shape}, got {y.shape}.")
         tt = np.ascontiguousarray(np.broadcast_to(np.asarray(t, dtype=np.float64), y.shape))
-        out = np.empty((y.size, K.N_OUT))
+        if out is None:
+            out = np.empty((y.size, K.N_OUT))
+        elif out.shape != (y.size, K.N_OUT) or out.dtype != np.float64 or \
+                not out.flags.c_contiguous:
+            raise ValueError(f"Expected out of shape {(y.size, K.N_OUT)}, float64, contiguous.")
         kernel = K.step_parallel if y.size >= PARALLEL_FROM else K.step_serial
-        kernel(y, tt, self._prm, state["m"], state["C"], state["p"], state["n"], state["d"],
-               state["t_last"], state["prev_error"], state["count"], out)
+        kernel(y, tt, self._prm, *K.views(state), out)
         return StepOutput(out, state["count"].copy())
 
     def run(self, values: np.ndarray, times: np.ndarray | None = None) -> SeriesOutput:

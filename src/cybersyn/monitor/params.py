@@ -85,7 +85,7 @@ class FilterParams:
         return np.concatenate([
             logp, self.level_var, self.slope_var, self.obs_var,
             [self.variance_discount, float(self.learn_variance), self.prior_dof, self.init_cv,
-             self.init_level_var, self.init_slope_var, self.min_cv, self.priors[0]],
+             self.init_level_var, self.init_slope_var, self.min_cv], self.priors,
         ]).astype(np.float64)
 
     @classmethod
