@@ -5,12 +5,20 @@ bundled ones. (The issue says `cybersyn simulate SCENARIO.toml`; the command is
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from cybersyn.economy.model import Economy
@@ -70,8 +78,7 @@ def run_cmd(
         task = bar.add_task("simulating: days", total=total)
         done = 0
         for scenario, eco in parsed:
-            runs.append(run_scenario(scenario, eco, lambda d, o=done: bar.update(
-                task, completed=o + d)))
+            runs.append(run_scenario(scenario, eco, partial(_advance, bar, task, done)))
             done += scenario.days * len(scenario.variants)
     page = write_report(runs, out)
     if as_json:
@@ -80,6 +87,10 @@ def run_cmd(
         return
     console.print(_table(runs))
     console.print(f"report: [bold]{page}[/]")
+
+
+def _advance(bar: Progress, task: TaskID, offset: int, done: int) -> None:
+    bar.update(task, completed=offset + done)
 
 
 def _table(runs: list[ScenarioRun]) -> Table:

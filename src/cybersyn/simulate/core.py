@@ -82,8 +82,8 @@ class Flows:
 
     def balance(self) -> np.ndarray:
         """Net change of total stock each product must show, shape (n,)."""
-        return (self.output + self.imports - self.used - self.household - self.investment
-                - self.exports - self.losses)
+        return np.asarray(self.output + self.imports - self.used - self.household
+                          - self.investment - self.exports - self.losses)
 
 
 def initial_state(eco: SimEconomy, p: SimParams) -> State:

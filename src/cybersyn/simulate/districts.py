@@ -41,11 +41,15 @@ def fallback_allocate(claims: np.ndarray, supply: np.ndarray, rule: str = "propo
     total = claims.sum(axis=0)
     if rule == "proportional":
         scale = np.divide(supply, total, out=np.ones_like(supply), where=total > 0)
-        return claims * np.minimum(scale, 1.0)
+        return np.asarray(claims * np.minimum(scale, 1.0))
     short = supply < total
     lo, hi = np.zeros_like(supply), claims.max(axis=0, initial=0.0)
-    give = (lambda lam: np.minimum(claims, lam)) if rule == "cea" else (
-        lambda lam: np.maximum(claims - lam, 0.0))
+
+    def give(lam: np.ndarray) -> np.ndarray:
+        if rule == "cea":
+            return np.asarray(np.minimum(claims, lam))
+        return np.asarray(np.maximum(claims - lam, 0.0))
+
     for _ in range(60):
         mid = (lo + hi) / 2
         over = give(mid).sum(axis=0) > supply
@@ -55,7 +59,7 @@ def fallback_allocate(claims: np.ndarray, supply: np.ndarray, rule: str = "propo
     out = give(lam)
     out = out * np.divide(supply, out.sum(axis=0), out=np.ones_like(supply),
                           where=out.sum(axis=0) > 0)
-    return np.where(short[None, :], out, claims)
+    return np.asarray(np.where(short[None, :], out, claims))
 
 
 def met_share(weight: np.ndarray, affluence: np.ndarray, value: np.ndarray,
@@ -73,7 +77,7 @@ def met_share(weight: np.ndarray, affluence: np.ndarray, value: np.ndarray,
     E = weight[:, None] * requested[None, short]
     got = _share_out(E, delivered[short], weight, affluence, hoarding, rationing, allocate)
     lost = (np.maximum(E - got, 0.0) * value[None, short]).sum(axis=1)
-    return np.clip(1.0 - lost / (weight * total), 0.0, 1.0)
+    return np.asarray(np.clip(1.0 - lost / (weight * total), 0.0, 1.0))
 
 
 def _share_out(E: np.ndarray, supply: np.ndarray, weight: np.ndarray, affluence: np.ndarray,

@@ -86,7 +86,7 @@ def true_values(imap: IndicatorMap, eco: SimEconomy, p: SimParams, energy_row: n
         * imap.factor[energy]
     out[imap.kind < 0] = imap.base[imap.kind < 0]
     out[imap.product < 0] = imap.base[imap.product < 0]
-    return out
+    return np.asarray(out)
 
 
 def energy_row(economy: Economy, eco: SimEconomy) -> np.ndarray:

@@ -74,7 +74,7 @@ class SimEconomy:
     def imports(self) -> np.ndarray:
         """Steady imports, units/day, shape (n,): s ∘ (A x + y)."""
         x = self.steady_output
-        return self.import_share * (self.A @ x + self.final_demand)
+        return np.asarray(self.import_share * (self.A @ x + self.final_demand))
 
 
 DIRECT_LIMIT = 3000
@@ -90,7 +90,7 @@ def solve_leontief(M: sp.spmatrix, b: np.ndarray) -> np.ndarray:
     n = b.size
     K = sp.identity(n, format="csc") - sp.csc_matrix(M)
     if n == 1:
-        return b / K.toarray()[0]
+        return np.asarray(b / K.toarray()[0])
     if n <= DIRECT_LIMIT:
         return np.asarray(spla.spsolve(sp.csc_matrix(K), b), dtype=float).reshape(n)
     z, info = spla.gmres(K.tocsr(), b, rtol=1e-12, atol=0.0, restart=50, maxiter=1000)
@@ -103,7 +103,7 @@ def steady_output(A: sp.spmatrix, y: np.ndarray, import_share: np.ndarray) -> np
     """Domestic gross output x of shape (n,) with x = (1 - s) ∘ (A x + y)."""
     keep = 1.0 - import_share
     x = solve_leontief(sp.diags(keep) @ sp.csc_matrix(A), keep * y)
-    return np.maximum(x, 0.0)
+    return np.asarray(np.maximum(x, 0.0))
 
 
 def labour_values(A: sp.spmatrix, labour: np.ndarray) -> np.ndarray:

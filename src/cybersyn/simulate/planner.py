@@ -49,8 +49,8 @@ def fallback_plan(eco: SimEconomy, capacity: np.ndarray) -> tuple[np.ndarray, np
     keep = sp.diags(1.0 - eco.import_share)
     # (1-s)∘(A x) - x + (1-s)∘y' ≤ 0
     A_ub = sp.hstack([keep @ eco.A - sp.identity(n), keep]).tocsr()
-    cap = np.where(np.isfinite(capacity), capacity, None)
-    bounds = [(0.0, c) for c in cap] + [(0.0, float(y)) for y in eco.final_demand]
+    bounds = [(0.0, float(c) if np.isfinite(c) else None) for c in capacity] + [
+        (0.0, float(y)) for y in eco.final_demand]
     value = np.maximum(eco.value, 1e-9)
     c = np.concatenate([1e-6 * value, -value])  # a little cost on x: no idle output
     res = linprog(c, A_ub=A_ub, b_ub=np.zeros(n), bounds=bounds, method="highs")

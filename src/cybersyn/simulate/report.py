@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 
 from cybersyn.simulate.run import ScenarioRun, shock_window
 
+_DAY_MONTH = mdates.DateFormatter("%d %b")  # type: ignore[no-untyped-call]
+
 SUMMARY_LABELS = {
     "output_lost_pct_of_horizon": "Output lost, % of the run",
     "lowest_output_pct": "Lowest daily output, % of normal",
@@ -123,7 +125,7 @@ def _shade(ax: Any, run: ScenarioRun) -> None:
 
 
 def _dates(ax: Any) -> None:
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.xaxis.set_major_formatter(_DAY_MONTH)
     ax.grid(alpha=0.3)
 
 
@@ -176,14 +178,15 @@ def plot_districts(runs: list[ScenarioRun], path: Path) -> Path:
     im = None
     for ax, (run, v) in zip(axes[0], panels, strict=True):
         lo, hi = _window(run)
-        d = mdates.date2num(run.dates[lo:hi])
+        d = mdates.date2num(run.dates[lo:hi])  # type: ignore[no-untyped-call]
         im = ax.imshow(100 * v.result.met[lo:hi].T, aspect="auto", cmap="RdYlGn", vmin=40,
                        vmax=100, extent=(d[0], d[-1] + 1, len(names) - 0.5, -0.5),
                        interpolation="nearest")
         ax.set_title(_label(run, v.name, len(runs) > 1), fontsize=10)
         ax.xaxis_date()
-        ax.xaxis.set_major_locator(mdates.WeekdayLocator(interval=2))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        weeks = mdates.WeekdayLocator(interval=2)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(weeks)
+        ax.xaxis.set_major_formatter(_DAY_MONTH)
         ax.tick_params(axis="x", labelsize=8)
     axes[0][0].set_yticks(range(len(names)), names, fontsize=6)
     fig.suptitle("Share of entitlements met, by district (red = short)")

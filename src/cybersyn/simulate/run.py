@@ -47,14 +47,18 @@ def run_scenario(scenario: Scenario, economy: Economy,
     allocate, planner = supply_allocator(), plan_solver()
     runs = []
     for k, variant in enumerate(scenario.variants):
-        offset = k * scenario.days
         res = simulate(eco, scenario.params, scenario.days, shocks=scenario.shocks,
                        policies=variant.policies, seed=scenario.seed, allocate=allocate,
-                       planner=planner,
-                       progress=None if progress is None else (lambda d, o=offset:
-                                                               progress(o + d)))
+                       planner=planner, progress=_offset(progress, k * scenario.days))
         runs.append(VariantRun(variant.name, res, variant_summary(scenario, eco, res)))
     return ScenarioRun(scenario, economy, eco, tuple(runs))
+
+
+def _offset(progress: Callable[[int], None] | None, offset: int
+            ) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda d: progress(offset + d)
 
 
 def shock_window(scenario: Scenario) -> tuple[int, int]:
