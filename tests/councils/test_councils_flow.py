@@ -109,3 +109,24 @@ def test_cli_and_api_end_to_end(demo_store: Store, monkeypatch: pytest.MonkeyPat
     assert client.get("/api/v1/councils/rounds/latest", headers=h).json()["converged"]
     assert client.post("/api/v1/councils/rounds", json={}, headers=h).status_code == 403
     assert datetime.now(UTC)
+
+
+def test_views_for_the_opsroom(demo_store: Store, demo: Economy) -> None:
+    from cybersyn.auth import Principal
+    from cybersyn.councils import views
+    from cybersyn.councils.membership import setup_councils
+    from cybersyn.councils.participatory import ParticipatoryParams
+    from cybersyn.councils.rounds import run_and_store
+
+    now = datetime.now(UTC)
+    with demo_store.write() as conn:
+        setup_councils(conn, demo, now, "test")
+        run_and_store(conn, demo, now, "test", ParticipatoryParams())
+    with demo_store.read() as conn:
+        rounds = views.stored_rounds(conn)
+        assert rounds is not None and rounds["stored"] and rounds["converged"]
+        assert len(rounds["final"]) == 8 and rounds["number"][0] == 1
+        assert len(views.councils_overview(conn)) == 109
+        assert views.council_of_unit(conn, "CL.copper", None)["open_proposals"] == []
+        assert views.proposals_for(conn, Principal("planner", "p")) == []
+        assert views.approvals_for_plan(conn, "none") == []

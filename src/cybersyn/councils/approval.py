@@ -73,7 +73,7 @@ def open_approval(conn: sa.Connection, who: Principal, economy: Economy, *,
     subj = subject or (f"plan/{plan_version_id}" if plan_version_id else "plan/unnamed")
     aid = int(conn.execute(approvals.insert().values(
         subject=subj, plan_version_id=plan_version_id, status="open",
-        created_at=now)).inserted_primary_key[0])
+        created_at=now)).inserted_primary_key[0])  # type: ignore[index]
     audit.append(conn, who.id, "approval.open", f"approval/{aid}",
                  {"subject": subj, "plan_version_id": plan_version_id,
                   "councils": sorted(split)})

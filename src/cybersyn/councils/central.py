@@ -69,7 +69,7 @@ def solve_labour_lp(io: IOSystem) -> np.ndarray:
     lp.a_matrix_.start_ = M.indptr.astype(np.int32)
     lp.a_matrix_.index_ = M.indices.astype(np.int32)
     lp.a_matrix_.value_ = M.data.astype(float)
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     if n > SIMPLEX_MAX_N:
         h.setOptionValue("solver", "pdlp")

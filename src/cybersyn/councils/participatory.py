@@ -125,7 +125,7 @@ def _enterprise_offer(io: IOSystem, p: np.ndarray, x0: np.ndarray,
                       params: ParticipatoryParams) -> np.ndarray:
     cost = io.A.T @ p + io.labour
     ratio = np.divide(p, cost, out=np.ones_like(p), where=cost > 0)
-    return np.minimum(io.capacity, x0 * ratio**params.supply_elasticity)
+    return np.asarray(np.minimum(io.capacity, x0 * ratio**params.supply_elasticity))
 
 
 def _household_ask(io: IOSystem, p: np.ndarray, v: np.ndarray, shares: np.ndarray,
@@ -136,7 +136,7 @@ def _household_ask(io: IOSystem, p: np.ndarray, v: np.ndarray, shares: np.ndarra
 
 
 def _cap(new: np.ndarray, old: np.ndarray, cap: float) -> np.ndarray:
-    return np.clip(new, old * (1 - cap), old * (1 + cap))
+    return np.asarray(np.clip(new, old * (1 - cap), old * (1 + cap)))
 
 
 def run_rounds(io: IOSystem, district_shares: np.ndarray | None = None,

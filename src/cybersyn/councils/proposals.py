@@ -61,7 +61,7 @@ def open_proposal(conn: sa.Connection, who: Principal, *, council_id: str, kind:
         council_id=council_id, approval_id=approval_id, kind=kind, title=title.strip(),
         body=json.dumps(body, sort_keys=True, default=float), plan_version_id=plan_version_id,
         rules=json.dumps(rules.to_dict()), seats=n_seats, status="open", opened_by=who.id,
-        opened_at=now, closes_at=closes_at)).inserted_primary_key[0])
+        opened_at=now, closes_at=closes_at)).inserted_primary_key[0])  # type: ignore[index]
     audit.append(conn, who.id, "proposal.open", subject(pid), {
         "council_id": council_id, "kind": kind, "title": title.strip(), "body": body,
         "plan_version_id": plan_version_id, "approval_id": approval_id,

@@ -50,7 +50,7 @@ def run_and_store(conn: sa.Connection, economy: Economy, now: datetime, actor: s
         economy=economy.name, params=json.dumps(asdict(params)),
         product_codes=json.dumps(list(economy.io.product_codes)), converged=result.converged,
         rounds=len(result.rounds), gap_pct=gap, labour_gap_pct=lgap,
-        created_at=now)).inserted_primary_key[0])
+        created_at=now)).inserted_primary_key[0])  # type: ignore[index]
     conn.execute(planning_rounds.insert(), [
         {"run_id": run_id, "number": r.number, "max_excess": r.max_excess,
          "labour_hours": r.labour_hours, "prices": _vec(r.prices), "outputs": _vec(r.outputs),
