@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from cybersyn.errors import InvalidInput
 from cybersyn.plan.kantorovich import kantorovich_plan
-from cybersyn.plan.leontief import labour_values, solve_leontief
+from cybersyn.plan.leontief import Leontief
 from cybersyn.plan.lp import solve_lp
 from cybersyn.plan.problem import Binding, PlanProblem, PlanResult
 
@@ -36,9 +36,11 @@ S_MAX = 4.0
 class HarmonyParams:
     """rounds: price-adjustment rounds; tol: accepted relative overshoot of a limit;
     s_max: largest over-fulfilment considered (sᵢ ≤ s_max); step: exponent of the
-    multiplicative price update; tangents: points sₖ where H is linearised for the LP."""
+    multiplicative price update; solve_tol: relative residual of the Leontief solves inside
+    the rounds; tangents: points sₖ where H is linearised for the LP."""
 
     rounds: int = 100
+    solve_tol: float = 1e-8
     tol: float = 1e-4
     s_max: float = S_MAX
     step: float = 2.0
@@ -50,6 +52,8 @@ class HarmonyParams:
             raise ValueError("Expected rounds >= 1.")
         if not 0 < self.tol < 1:
             raise ValueError("Expected tol in (0, 1).")
+        if not 0 < self.solve_tol < 1e-3:
+            raise ValueError("Expected solve_tol in (0, 1e-3).")
         if not self.s_max > 0:
             raise ValueError("Expected s_max > 0.")
         if not 0 < self.step <= 4:
@@ -129,16 +133,18 @@ def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
             and not np.isfinite(p.resource_limits).any():
         raise InvalidInput("the plan is unbounded: nothing limits production (give a labour "
                            "limit, capacities or scarce resources)")
-    v = labour_values(p.A, p.labour)
+    lu = Leontief(p.A, tol=params.solve_tol)
+    v = lu.solve(p.labour, transpose=True)
     budget = float(p.labour_available)
     pi, rho = np.zeros(p.m), np.zeros(p.resources.shape[0])
     prop = kantorovich_plan(p)
     best = (harmony_value(p, prop.net, params.s_max), prop.x, 0.0, pi, rho, 0)
+    x, q = np.zeros(p.m), np.zeros(p.n)
     for k in range(1, params.rounds + 1):
-        q = _other_prices(p, pi, rho)
+        q = _other_prices(p, pi, rho, lu, q)
         mu = _labour_price(v, q, p, params.s_max, budget) if np.isfinite(budget) else 0.0
         y = best_response(mu * v + q, p.targets, p.weights, params.s_max)  # type: ignore[arg-type]
-        x = np.maximum(solve_leontief(p.A, y), 0.0)
+        x = np.maximum(lu.solve(y, x0=x if k > 1 else None), 0.0)
         xf = _repair(p, x)
         value = harmony_value(p, p.net_output(xf), params.s_max)
         if value > best[0]:
@@ -151,7 +157,7 @@ def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
         rho = _raise(rho, over_res, mu * np.ones_like(rho), step)
     _, x, mu, pi, rho, at = best
     note = f"best at round {at} of {k}" if at else f"proportional plan kept after {k} rounds"
-    return _result(p, x, mu, pi, rho, v, note)
+    return _result(p, x, mu, pi, rho, v, note, lu)
 
 
 def _repair(p: PlanProblem, x: np.ndarray) -> np.ndarray:
@@ -165,13 +171,16 @@ def _repair(p: PlanProblem, x: np.ndarray) -> np.ndarray:
     return _scale_into(p, x)
 
 
-def _other_prices(p: PlanProblem, pi: np.ndarray, rho: np.ndarray) -> np.ndarray:
+def _other_prices(p: PlanProblem, pi: np.ndarray, rho: np.ndarray, lu: Leontief,
+                  previous: np.ndarray | None = None) -> np.ndarray:
+    """(I − A)⁻ᵀ (π + Rᵀρ), shape (n,): what capacity and resource prices add to each cost."""
     assert p.resources is not None
     g = pi + (p.resources.T @ rho if rho.size else 0.0)
     if not np.any(g):
         return np.zeros(p.n)
-    return np.asarray(np.maximum(solve_leontief(p.A, np.asarray(g, dtype=float),
-                                                transpose=True), 0.0))
+    warm = previous if previous is not None and np.any(previous) else None
+    return np.asarray(np.maximum(lu.solve(np.asarray(g, dtype=float), transpose=True,
+                                          x0=warm), 0.0))
 
 
 def _overshoot(p: PlanProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,11 +230,11 @@ def _scale_into(p: PlanProblem, x: np.ndarray) -> np.ndarray:
 
 
 def _result(p: PlanProblem, x: np.ndarray, mu: float, pi: np.ndarray, rho: np.ndarray,
-            v: np.ndarray, note: str) -> PlanResult:
+            v: np.ndarray, note: str, lu: Leontief) -> PlanResult:
     net = p.net_output(x)
     t = p.targets
     lam = float((net[t > 0] / t[t > 0]).min())
-    prices = mu * v + _other_prices(p, pi, rho)
+    prices = mu * v + _other_prices(p, pi, rho, lu)
     return PlanResult(p, x, net, "harmony", harmony_value(p, net), lam, prices, mu, pi, rho,
                       _harmony_binding(p, x, mu, pi, rho),
                       f"harmony balancing ({note})")

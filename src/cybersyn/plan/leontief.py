@@ -14,8 +14,7 @@ Methods, chosen by size:
 - "iterative": Cockshott's successive approximation v ← l + Aᵀ v, accelerated by GMRES on
   the same fixed point (it converges like the power series, ρ(A)^k, when run plainly);
 - "auto": direct for n ≤ DIRECT_MAX_N = 2,000, iterative above (LU of a large random
-  power-law graph fills in badly) (its matrix-vector products run on
-  all cores through numba).
+  power-law graph fills in badly).
 Both stop at a stated relative residual `tol` (‖(I − A)x − y‖ ≤ tol·‖y‖).
 """
 
@@ -27,7 +26,6 @@ import scipy.sparse.linalg as spla
 
 from cybersyn.economy.model import spectral_radius
 from cybersyn.errors import InvalidInput
-from cybersyn.plan._kernels import csr_matvec
 
 DIRECT_MAX_N = 2_000
 DENSE_MIN_DENSITY = 0.02
@@ -110,23 +108,62 @@ def solve_leontief(M: sp.spmatrix, b: np.ndarray, *, transpose: bool = False,
     return _gmres(K, b, tol)
 
 
+class Leontief:
+    """A reusable solver for (I − A) x = b and (I − A)ᵀ v = b on one A of shape (n, n):
+    the LU factors (direct) or both CSR orientations (iterative) are made once, and
+    iterative solves start from a caller's guess (`x0`), which is what repeated solves with
+    slowly changing right-hand sides (the harmony balancing) need."""
+
+    def __init__(self, A: object, *, method: str = "auto", tol: float = DEFAULT_TOL) -> None:
+        M = as_sparse(A)
+        self.n = M.shape[0]
+        self.how = _choose(method, self.n)
+        self.tol = tol
+        if self.how == "direct":
+            self._dense = M.nnz > DENSE_MIN_DENSITY * self.n * self.n
+            I_A = (sp.identity(self.n, format="csc") - M).tocsc()
+            if self._dense:
+                import scipy.linalg as sla
+
+                self._lu = sla.lu_factor(I_A.toarray())
+            else:
+                self._splu = spla.splu(I_A)
+        else:
+            self.K, self.KT = sp.csr_matrix(M), sp.csr_matrix(M.T)
+
+    def solve(self, b: np.ndarray, *, transpose: bool = False,
+              x0: np.ndarray | None = None) -> np.ndarray:
+        if self.how == "direct":
+            if self._dense:
+                import scipy.linalg as sla
+
+                return np.asarray(sla.lu_solve(self._lu, b, trans=1 if transpose else 0))
+            return np.asarray(self._splu.solve(b, trans="T" if transpose else "N"))
+        K = self.KT if transpose else self.K
+        if self.how == "power":
+            return _power_series(K, b, self.tol)
+        return _gmres(K, b, self.tol, x0)
+
+
 def _power_series(K: sp.csr_matrix, b: np.ndarray, tol: float,
                   max_iter: int = 100_000) -> np.ndarray:
     """Cockshott's successive approximation x ← b + K x, from x = b."""
     x = b.copy()
     scale = max(float(np.abs(b).max(initial=0.0)), 1e-300)
     for _ in range(max_iter):
-        step = b + csr_matvec(K, x)
+        step = b + K @ x
         if float(np.abs(step - x).max(initial=0.0)) <= tol * scale:
             return np.asarray(step)
         x = step
     raise InvalidInput("successive approximation did not converge: is A productive?")
 
 
-def _gmres(K: sp.csr_matrix, b: np.ndarray, tol: float) -> np.ndarray:
-    """GMRES on (I − K) x = b starting from the first two terms of the power series."""
-    op = spla.LinearOperator(K.shape, matvec=lambda z: z - csr_matvec(K, z), dtype=float)
-    x0 = b + csr_matvec(K, b)
+def _gmres(K: sp.csr_matrix, b: np.ndarray, tol: float,
+           x0: np.ndarray | None = None) -> np.ndarray:
+    """GMRES on (I − K) x = b starting from x0 (default: two terms of the power series)."""
+    op = spla.LinearOperator(K.shape, matvec=lambda z: z - K @ z, dtype=float)
+    if x0 is None:
+        x0 = b + K @ b
     x, info = spla.gmres(op, b, x0=x0, rtol=tol, atol=0.0, restart=40, maxiter=200)
     if info != 0:
         return _power_series(K, b, tol)

@@ -124,7 +124,10 @@ class PlanProblem:
         return sp.csr_matrix(B - self.A)
 
     def net_output(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.net_matrix() @ x)
+        """(B − A) x, shape (n,), for activity levels x of shape (m,)."""
+        if self.B is None:
+            return np.asarray(x - self.A @ x)
+        return np.asarray(self.B @ x - self.A @ x)
 
     def with_targets(self, targets: np.ndarray) -> PlanProblem:
         from dataclasses import replace
