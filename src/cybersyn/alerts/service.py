@@ -13,15 +13,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cybersyn.alerts.access import may_see, require_act
 from cybersyn.alerts.escalation import EscalationParams, climb
-from cybersyn.alerts.tables import alert_events, alerts
+from cybersyn.alerts.tables import LIVE, alert_events, alerts
 from cybersyn.auth import Principal
 from cybersyn.errors import Conflict, InvalidInput, NotFound
 from cybersyn.intake.catalog import Catalog, catalog
 from cybersyn.signals import Signal
 from cybersyn.store import Store, audit
+from cybersyn.store.schema import audit_head
 
 STATUSES = ("open", "acknowledged", "resolved")
 SYSTEM = "system:escalation"
@@ -58,7 +61,9 @@ def raise_from_signals(store: Store, signals: Iterable[Signal], now: datetime,
                        params: EscalationParams | None = None,
                        actor: str = "system:monitor") -> list[dict[str, Any]]:
     """Raise an alert at each signal's indicator unit, or aggregate into the indicator's
-    alert that is not yet resolved; returns the alerts raised or changed."""
+    alert that is not yet resolved; returns the alerts raised or changed, in the order of
+    the signals. Concurrent raises for one indicator open one alert (a partial unique
+    index on live alerts; the loser of the race aggregates)."""
     params = params or EscalationParams()
     sigs = list(signals)
     if not sigs:
@@ -68,36 +73,66 @@ def raise_from_signals(store: Store, signals: Iterable[Signal], now: datetime,
     if unknown:
         raise InvalidInput(f"unknown indicator {unknown[0]!r}", errors=[
             {"field": "indicator", "reason": f"unknown indicator {u!r}"} for u in unknown])
-    changed: dict[int, None] = {}
+    ids: dict[str, int] = {}
     with store.write() as conn:
-        for s in sigs:
-            changed[_raise_one(conn, s, now, cat, params, actor)] = None
-        return _fetch(conn, list(changed))
+        _begin_write(conn)
+        for s in sorted(sigs, key=lambda s: s.indicator_id):  # one lock order for all
+            ids[s.indicator_id] = _raise_one(conn, s, now, cat, params, actor)
+        return _fetch(conn, list(dict.fromkeys(ids[s.indicator_id] for s in sigs)))
+
+
+def _begin_write(conn: sa.Connection) -> None:
+    """Take the write lock before reading: a no-op update of the audit head row, which
+    every audited write locks anyway. PostgreSQL: the row lock orders all alert writers
+    (no deadlocks, and reads after it see every earlier commit); SQLite: the driver
+    begins the transaction here and the database's write lock is held from now on, so
+    another process (cron) cannot change what we read before we write."""
+    conn.execute(audit_head.update().where(audit_head.c.id == 1)
+                 .values(seq=audit_head.c.seq))
 
 
 def _raise_one(conn: sa.Connection, s: Signal, now: datetime, cat: Catalog,
                params: EscalationParams, actor: str) -> int:
-    live = conn.execute(sa.select(alerts).where(alerts.c.indicator_id == s.indicator_id,
-                                                alerts.c.status != "resolved")).first()
-    if live is not None:
-        better = s.probability > live.probability
-        conn.execute(alerts.update().where(alerts.c.id == live.id).values(
-            signals=live.signals + 1, updated_at=now,
-            **({"probability": s.probability, "kind": s.kind} if better else {})))
-        _event(conn, live.id, now, actor, "aggregated", note=f"{s.kind} p={s.probability:.3f}")
-        return int(live.id)
+    for _attempt in range(3):
+        alert_id = _aggregate(conn, s, now, actor)
+        if alert_id is None:
+            alert_id = _open(conn, s, now, cat, params, actor)
+        if alert_id is not None:
+            return alert_id
+    raise Conflict(f"alert for {s.indicator_id} is changing concurrently; retry")
+
+
+def _aggregate(conn: sa.Connection, s: Signal, now: datetime, actor: str) -> int | None:
+    """Count `s` into the indicator's live alert (probability and kind follow the most
+    probable signal), in one statement; None when there is no live alert."""
+    better = sa.literal(s.probability, sa.Float) > alerts.c.probability
+    alert_id = conn.execute(
+        alerts.update().where(alerts.c.indicator_id == s.indicator_id, LIVE)
+        .values(signals=alerts.c.signals + 1, updated_at=now,
+                probability=sa.case((better, s.probability), else_=alerts.c.probability),
+                kind=sa.case((better, s.kind), else_=alerts.c.kind))
+        .returning(alerts.c.id)).scalar_one_or_none()
+    if alert_id is not None:
+        _event(conn, alert_id, now, actor, "aggregated", note=f"{s.kind} p={s.probability:.3f}")
+    return alert_id
+
+
+def _open(conn: sa.Connection, s: Signal, now: datetime, cat: Catalog,
+          params: EscalationParams, actor: str) -> int | None:
+    """Open a new alert at the indicator's unit; None if a live one appeared meanwhile."""
     unit = cat.indicator_unit[s.indicator_id]
-    res = conn.execute(alerts.insert().values(
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(alerts)
+    alert_id = conn.execute(insert.values(
         indicator_id=s.indicator_id, origin_unit_id=unit, unit_id=unit, level=cat.level[unit],
         kind=s.kind, probability=s.probability, signal_start=s.start, signals=1,
         status="open", opened_at=now, deadline=now + params.response(cat.level[unit]),
-        path=json.dumps([unit]), note="", updated_at=now))
-    pk = res.inserted_primary_key
-    assert pk is not None
-    alert_id = int(pk[0])
-    _event(conn, alert_id, now, actor, "raised", to_unit=unit,
-           note=f"{s.kind} p={s.probability:.3f}")
-    return alert_id
+        path=json.dumps([unit]), note="", updated_at=now)
+        .on_conflict_do_nothing(index_elements=[alerts.c.indicator_id], index_where=LIVE)
+        .returning(alerts.c.id)).scalar_one_or_none()
+    if alert_id is not None:
+        _event(conn, alert_id, now, actor, "raised", to_unit=unit,
+               note=f"{s.kind} p={s.probability:.3f}")
+    return None if alert_id is None else int(alert_id)
 
 
 def escalate(store: Store, now: datetime,
@@ -109,6 +144,7 @@ def escalate(store: Store, now: datetime,
     cat = catalog(store)
     moved: list[int] = []
     with store.write() as conn:
+        _begin_write(conn)
         due = conn.execute(sa.select(alerts).where(alerts.c.status == "open",
                                                    alerts.c.deadline <= now)).all()
         for a in due:
@@ -156,6 +192,7 @@ def _act(store: Store, alert_id: int, who: Principal, note: str, now: datetime,
     cat = catalog(store)
     verb = "acknowledge" if status == "acknowledged" else "resolve"
     with store.write() as conn:
+        _begin_write(conn)
         row = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).first()
         if row is None:
             raise NotFound(f"no alert {alert_id}")

@@ -44,3 +44,7 @@ alert_events = sa.Table(
 )
 
 ALERTS_TABLES = (alerts, alert_events)
+
+#: The predicate of the partial unique index `uq_alerts_live_indicator` on
+#: alerts(indicator_id) (migration alerts_0002): at most one live alert per indicator.
+LIVE = alerts.c.status != "resolved"
