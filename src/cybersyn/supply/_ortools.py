@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from cybersyn.supply.routing import FleetProblem, RouteParams, Routes
 
 
-def _model(p: FleetProblem) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.RoutingModel]:
+def solve_ortools_safe(p: FleetProblem, params: RouteParams) -> Routes:
+    """Entry point in the worker process (OR-Tools is imported only there)."""
+    return solve_ortools(p, params)
+
+
+def _model(p: FleetProblem) -> tuple[Any, Any]:
+    from ortools.constraint_solver import pywrapcp
+
     manager = pywrapcp.RoutingIndexManager(p.size, p.n_vehicles, 0)
     model = pywrapcp.RoutingModel(manager)
     dist = np.asarray(p.distance, dtype=np.int64).tolist()
@@ -31,8 +39,7 @@ def _model(p: FleetProblem) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
     return manager, model
 
 
-def _time_dimension(p: FleetProblem, manager: pywrapcp.RoutingIndexManager,
-                    model: pywrapcp.RoutingModel) -> None:
+def _time_dimension(p: FleetProblem, manager: Any, model: Any) -> None:
     dur = np.asarray(p.durations(), dtype=np.int64).tolist()
     service = [0] * p.size if p.service is None else [int(s) for s in p.service]
 
@@ -60,6 +67,8 @@ def _time_dimension(p: FleetProblem, manager: pywrapcp.RoutingIndexManager,
 
 
 def solve_ortools(p: FleetProblem, params: RouteParams) -> Routes:
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
     manager, model = _model(p)
     search = pywrapcp.DefaultRoutingSearchParameters()
     first = routing_enums_pb2.FirstSolutionStrategy

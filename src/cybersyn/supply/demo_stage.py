@@ -112,7 +112,7 @@ def _ledger(ctx: Any, net: scenario.Network, h: scenario.Households,
                             PERIOD, AT + timedelta(days=5), "jap:D01")
         ledger.count_stock(conn, "demo-count-1", points[1], "flour", 0, PERIOD,
                            AT + timedelta(days=9), "jap:D01")
-        report_price(conn, points[2], "meat", scenario.PRICES_CENTS["meat"] * 3, "vecino",
+        report_price(conn, points[-1], "meat", scenario.PRICES_CENTS["meat"] * 3, "vecino",
                      AT + timedelta(days=3))
         rec = reconcile_and_record(conn, PERIOD, "jap:D01", AT + timedelta(days=10))
         found = detect(conn, PERIOD, "jap:D01", AT + timedelta(days=10))

@@ -121,9 +121,19 @@ def route(problem: FleetProblem, params: RouteParams | None = None) -> Routes:
         from cybersyn.supply._pyvrp import solve_pyvrp
 
         return solve_pyvrp(problem, params)
-    from cybersyn.supply._ortools import solve_ortools
+    return _ortools_apart(problem, params)
 
-    return solve_ortools(problem, params)
+
+def _ortools_apart(problem: FleetProblem, params: RouteParams) -> Routes:
+    """OR-Tools in a fresh process: its bundled HiGHS clashes with highspy's (whichever is
+    loaded second fails with an undefined symbol), and the plan package uses highspy."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from cybersyn.supply._ortools import solve_ortools_safe
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(solve_ortools_safe, problem, params).result()
 
 
 def route_distance(distance: np.ndarray, routes: tuple[tuple[int, ...], ...]) -> float:
