@@ -85,8 +85,10 @@ def signals(values: np.ndarray, params: DetectParams | None = None) -> list[tupl
     return found
 
 
+# Sizes from 10 sd: at 8 sd about 5% of steps are missed at the default threshold (300
+# seeds; hypothesis found seed 4769, where P(change) reaches only 0.72). See docs/monitor.md.
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.floats(8.0, 30.0), st.sampled_from([-1, 1]),
+@given(st.integers(0, 2**32 - 1), st.floats(10.0, 30.0), st.sampled_from([-1, 1]),
        st.sampled_from(["step", "transient"]))
 def test_step_and_outlier_are_classified(seed: int, size: float, sign: int, kind: str) -> None:
     rng = np.random.default_rng(seed)
