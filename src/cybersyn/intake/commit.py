@@ -11,7 +11,9 @@ e.g. PostgreSQL's commit_delay and SQLite's WAL writers.)
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from cybersyn.errors import CybersynError
 from cybersyn.store import Store
 
 MAX_GROUP = 64
+RETRIES = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -59,15 +63,43 @@ class GroupCommit:
     @classmethod
     def _commit(cls, store: Store, group: list[Job]) -> None:
         try:
-            with store.write() as conn:
-                for job in group:
-                    cls._apply(conn, job)
-        except BaseException as e:  # nothing of the group was committed
+            cls._transaction(store, group)
+        except Exception:  # nothing of the group was committed: each job on its own
+            for job in group:
+                cls._alone(store, job)
+        except BaseException as e:
             for job in group:
                 job.result, job.error = None, e
+            raise
         finally:
             for job in group:
                 job.done = True
+
+    @classmethod
+    def _transaction(cls, store: Store, jobs: list[Job]) -> None:
+        with store.write() as conn:
+            for job in jobs:
+                cls._apply(conn, job)
+
+    @classmethod
+    def _alone(cls, store: Store, job: Job) -> None:
+        """Retry `job` in a transaction of its own: a database error of another job (or a
+        deadlock with another process, which PostgreSQL breaks by aborting one side) must
+        not fail it. Transient errors are retried; if the database stays unavailable the
+        job fails with 503 (nothing of it was stored)."""
+        for attempt in range(RETRIES):
+            job.result, job.error = None, None
+            try:
+                cls._transaction(store, [job])
+                return
+            except sa.exc.OperationalError as e:
+                log.warning("intake write failed (attempt %d): %s", attempt + 1, e.orig)
+                job.error = CybersynError("the database is busy or unavailable; nothing of "
+                                          "this batch was stored, retry", status=503)
+                time.sleep(0.02 * (attempt + 1))
+            except Exception as e:
+                job.result, job.error = None, e
+                return
 
     @staticmethod
     def _apply(conn: sa.Connection, job: Job) -> None:

@@ -86,6 +86,31 @@ def check_rows(raw_rows: Sequence[object], known: Callable[[str], bool], now: da
     return Checked(rows, errors)
 
 
+def check_columns(indicators: Sequence[str], times: Sequence[str], values: Sequence[float],
+                  known: Callable[[str], bool], now: datetime,
+                  max_future: timedelta) -> list[Row] | None:
+    """The parsed rows when every row of a decoded batch (columns of equal length n, see
+    `decode.Columns`) is plainly good, else None: the caller then runs `check_rows`,
+    which names what is wrong. Each distinct time string is parsed once (a batch repeats
+    a few), each distinct indicator looked up once; O(n) dictionary work otherwise."""
+    limit = now + max_future
+    parsed: dict[str, datetime] = {}
+    for raw in set(times):
+        try:
+            t = parse_time(raw)
+        except ValueError:
+            return None
+        if t > limit:
+            return None
+        parsed[raw] = t
+    if not all(map(known, set(indicators))) or not all(map(math.isfinite, values)):
+        return None
+    rows = list(zip(indicators, map(parsed.__getitem__, times), values, strict=True))
+    if len({(i, t) for i, t, _v in rows}) != len(rows):
+        return None  # a duplicate in the batch
+    return rows
+
+
 def _fast(raw: object, known: Callable[[str], bool], limit: datetime,
           times: dict[str, datetime]) -> Row | None:
     """The row when it is plainly good (the common case, cheap), else None: the caller then
