@@ -34,12 +34,14 @@ S_MAX = 4.0
 
 @dataclass(frozen=True)
 class HarmonyParams:
-    """rounds: price-adjustment rounds; tol: accepted relative overshoot of a limit;
+    """rounds: price-adjustment rounds (stop early when the best plan has not improved by
+    more than tol, relatively, for `patience` rounds); tol: accepted relative overshoot of a limit;
     s_max: largest over-fulfilment considered (sᵢ ≤ s_max); step: exponent of the
     multiplicative price update; solve_tol: relative residual of the Leontief solves inside
     the rounds; tangents: points sₖ where H is linearised for the LP."""
 
     rounds: int = 100
+    patience: int = 15
     solve_tol: float = 1e-8
     tol: float = 1e-4
     s_max: float = S_MAX
@@ -52,6 +54,8 @@ class HarmonyParams:
             raise ValueError("Expected rounds >= 1.")
         if not 0 < self.tol < 1:
             raise ValueError("Expected tol in (0, 1).")
+        if self.patience < 1:
+            raise ValueError("Expected patience >= 1.")
         if not 0 < self.solve_tol < 1e-3:
             raise ValueError("Expected solve_tol in (0, 1e-3).")
         if not self.s_max > 0:
@@ -140,6 +144,7 @@ def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
     prop = kantorovich_plan(p)
     best = (harmony_value(p, prop.net, params.s_max), prop.x, 0.0, pi, rho, 0)
     x, q = np.zeros(p.m), np.zeros(p.n)
+    best_seen, last_gain = best[0], 0
     for k in range(1, params.rounds + 1):
         q = _other_prices(p, pi, rho, lu, q)
         mu = _labour_price(v, q, p, params.s_max, budget) if np.isfinite(budget) else 0.0
@@ -149,6 +154,10 @@ def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
         value = harmony_value(p, p.net_output(xf), params.s_max)
         if value > best[0]:
             best = (value, xf, mu, pi, rho, k)
+        if value > best_seen + params.tol * abs(best_seen):
+            best_seen, last_gain = value, k
+        elif k - last_gain >= params.patience:
+            break
         over_cap, over_res = _overshoot(p, x)
         if max(over_cap.max(initial=0.0), over_res.max(initial=0.0)) <= params.tol:
             break
