@@ -31,7 +31,7 @@ def test_tree_rejects_cycle_unknown_parent_and_two_roots() -> None:
         UnitTree([Unit("n", "N", "nation"), Unit("m", "M", "nation")])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(n=st.integers(2, 30), density=st.floats(0.05, 0.9), scale=st.floats(0.05, 3.0),
        seed=st.integers(0, 10_000))
 def test_spectral_radius_matches_dense_eigenvalues(n: int, density: float, scale: float,

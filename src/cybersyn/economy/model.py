@@ -233,7 +233,9 @@ def _power_rho(A: sp.csr_matrix, tol: float, max_iter: int, cap: float) -> float
         y = A @ x + x
         ratio = y / x
         lo, hi = float(ratio.min()) - 1.0, min(float(ratio.max()) - 1.0, cap)
-        x = y / y.max()
+        # keep x strictly positive (the bounds need it); parts of a reducible A would
+        # otherwise underflow to 0 and give 0/0
+        x = np.maximum(y / y.max(), 1e-150)
         if hi - lo <= tol * max(1.0, hi) or (hi < 0.999 and hi - lo < 1e-3):
             break
         if not math.isfinite(hi):
