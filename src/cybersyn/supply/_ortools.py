@@ -26,7 +26,7 @@ def _model(p: FleetProblem) -> tuple[Any, Any]:
         return dist[manager.IndexToNode(i)][manager.IndexToNode(j)]  # type: ignore[no-any-return]
 
     def load(i: int) -> int:
-        return demand[manager.IndexToNode(i)]
+        return demand[int(manager.IndexToNode(i))]
 
     model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(arc))
     model.AddDimension(model.RegisterUnaryTransitCallback(load), 0, int(p.capacity), True,

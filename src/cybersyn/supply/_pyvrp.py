@@ -29,7 +29,8 @@ def problem_data(p: FleetProblem) -> pyvrp.ProblemData:
         shift_duration=BIG if p.shift_duration is None else int(p.shift_duration))
     dist = np.ascontiguousarray(p.distance, dtype=np.int64)
     dur = np.ascontiguousarray(p.durations(), dtype=np.int64)
-    return pyvrp.ProblemData(locations, clients, [depot], [vehicle], [dist], [dur])
+    return pyvrp.ProblemData(locations, clients, [depot], [vehicle], [dist],  # type: ignore[list-item]
+                             [dur])  # type: ignore[list-item]
 
 
 def solve_pyvrp(p: FleetProblem, params: RouteParams) -> Routes:

@@ -118,13 +118,15 @@ def _award(c: np.ndarray, e: np.ndarray, rule: str, integer: bool) -> np.ndarray
 
 def _proportional(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
     scale = np.divide(e, totals, out=np.zeros_like(e), where=totals > 0)
-    return c * scale[None, :]
+    out: np.ndarray = c * scale[None, :]
+    return out
 
 
 def _cea(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """min(c, lam_j) with column sums e_j <= totals_j; lam_j exact from sorted claims."""
     lam = np.array([_cea_level(c[:, j], float(e[j])) for j in range(c.shape[1])])
-    return np.minimum(c, lam[None, :])
+    out: np.ndarray = np.minimum(c, lam[None, :])
+    return out
 
 
 def _cea_level(col: np.ndarray, e: float) -> float:
@@ -145,7 +147,8 @@ def _cea_level(col: np.ndarray, e: float) -> float:
 
 
 def _cel(c: np.ndarray, e: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    return np.maximum(c - _cea(c, totals - e, totals), 0.0)
+    out: np.ndarray = np.maximum(c - _cea(c, totals - e, totals), 0.0)
+    return out
 
 
 _RULE = {"proportional": _proportional, "cea": _cea, "cel": _cel}

@@ -187,8 +187,9 @@ def _evaluate_detection(eco: Any, rng: np.random.Generator) -> dict[str, Any]:
     households = np.array([d.households for d in eco.districts])
     pts = synthetic_points(ids, households, rng)
     _, flags = flag_points(pts.features, pts.groups)
-    pr = precision_recall(flags.any(axis=1), pts.diverted)
-    by_pattern = {name: f"{flags.any(axis=1)[pts.pattern == k].mean():.0%}"
+    flagged = np.asarray(flags.any(axis=1))
+    pr = precision_recall(flagged, pts.diverted)
+    by_pattern = {name: f"{flagged[pts.pattern == k].mean():.0%}"
                   for k, name in enumerate(("ghost hand-outs", "closing-time burst",
                                             "unexplained losses")) if (pts.pattern == k).any()}
     return {"points": len(pts.ids), "diverted (injected)": int(pts.diverted.sum()),

@@ -128,10 +128,10 @@ def district_summary(conn: sa.Connection) -> list[dict[str, Any]]:
     """Each district with its active registered households and distribution points."""
     from cybersyn.store.schema import districts
 
-    hh = dict(conn.execute(sa.select(t.households.c.district_id, sa.func.count())
+    hh: dict[str, int] = dict(conn.execute(sa.select(t.households.c.district_id, sa.func.count())
                            .where(t.households.c.status == "active")
                            .group_by(t.households.c.district_id)).all())
-    pts = dict(conn.execute(sa.select(t.points.c.district_id, sa.func.count())
+    pts: dict[str, int] = dict(conn.execute(sa.select(t.points.c.district_id, sa.func.count())
                             .group_by(t.points.c.district_id)).all())
     rows = conn.execute(sa.select(districts).order_by(districts.c.id)).all()
     return [{**r._asdict(), "registered_households": hh.get(r.id, 0),
@@ -179,7 +179,7 @@ def issue_entitlements(conn: sa.Connection, period: str, district_id: str | None
     """Create this period's entitlement rows for every active household (once; a second
     call adds only households registered since). Returns the number of rows created."""
     _check_period(period)
-    rules = conn.execute(sa.select(t.entitlement_rules)).all()
+    rules = list(conn.execute(sa.select(t.entitlement_rules)).all())
     q = sa.select(t.households).where(t.households.c.status == "active")
     if district_id is not None:
         q = q.where(t.households.c.district_id == district_id)

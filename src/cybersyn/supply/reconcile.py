@@ -100,18 +100,19 @@ def reconcile(conn: sa.Connection, period: str, point: str | None = None) -> Rec
              for f in FLOWS}
     counted = np.array([counts.get(k, np.nan) for k in keys], dtype=float)
     res = reconcile_arrays(flows, counted)
-    rows, problems = [], []
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
     for i, (p, g) in enumerate(keys):
-        row = {"point": p, "good": g, **{f: int(flows[f][i]) for f in FLOWS},
-               "closing": int(res["closing"][i]),
-               "counted": None if np.isnan(counted[i]) else int(counted[i])}
-        rows.append(row)
-        if row["closing"] < 0:
-            problems.append(f"point {p} {g}: book stock {row['closing']} is negative "
+        closing = int(res["closing"][i])
+        seen = None if np.isnan(counted[i]) else int(counted[i])
+        rows.append({"point": p, "good": g, **{f: int(flows[f][i]) for f in FLOWS},
+                     "closing": closing, "counted": seen})
+        if closing < 0:
+            problems.append(f"point {p} {g}: book stock {closing} is negative "
                             "(hand-outs or transfers without a receipt)")
-        if row["counted"] is not None and row["counted"] != row["closing"]:
-            problems.append(f"point {p} {g}: counted {row['counted']}, book {row['closing']} "
-                            f"(discrepancy {row['counted'] - row['closing']:+d})")
+        if seen is not None and seen != closing:
+            problems.append(f"point {p} {g}: counted {seen}, book {closing} "
+                            f"(discrepancy {seen - closing:+d})")
     if point is None:
         problems += _entitlement_mismatches(conn, period)
     return Reconciliation(period, rows, problems)

@@ -111,7 +111,8 @@ class Routes:
 def euclidean(xy: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Integer matrix round(scale * |xy_i - xy_j|), shape (n, n) from xy of shape (n, 2)."""
     diff = np.asarray(xy, dtype=float)[:, None, :] - np.asarray(xy, dtype=float)[None, :, :]
-    return np.round(scale * np.sqrt((diff**2).sum(-1))).astype(np.int64)
+    out: np.ndarray = np.round(scale * np.sqrt((diff**2).sum(-1))).astype(np.int64)
+    return out
 
 
 def route(problem: FleetProblem, params: RouteParams | None = None) -> Routes:
