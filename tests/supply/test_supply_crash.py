@@ -68,7 +68,7 @@ def test_kill9_loses_no_acknowledged_hand_out(store: Store) -> None:
     for line in proc.stdout:
         if line.startswith("ack"):
             acked.append(line.split()[1])
-        if len(acked) >= 150:
+        if len(acked) >= 100:
             break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -120,7 +120,7 @@ OPS = st.lists(st.tuples(st.sampled_from(["receive", "handout", "transfer", "los
                min_size=1, max_size=25)
 
 
-@settings(max_examples=15, deadline=None,
+@settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_invariants_under_random_sequences(tmp_path_factory: pytest.TempPathFactory,
