@@ -6,6 +6,8 @@ needs the member's own credentials (`--token`, $CYBERSYN_TOKEN, or username + pa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -32,10 +34,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Side = Annotated[str, typer.Option(help="worker or government.")]
 
 
-def _store(database: str | None) -> Any:
+@contextmanager
+def _store(database: str | None) -> Iterator[Any]:
+    """The migrated store, closed afterwards (a PostgreSQL pool is not left to the GC)."""
     from cybersyn.cli import open_store
 
-    return open_store(database)
+    store = open_store(database)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _now() -> datetime:
@@ -52,11 +60,11 @@ def setup(database: DatabaseOpt = None) -> None:
     enterprise of the loaded economy that has none yet."""
     from cybersyn.councils.membership import setup_councils
 
-    store = _store(database)
-    economy = store.load_economy()
-    with store.write() as conn:
-        made = setup_councils(conn, economy, _now(), "cli")
-    console.print(f"created {len(made)} councils")
+    with _store(database) as store:
+        economy = store.load_economy()
+        with store.write() as conn:
+            made = setup_councils(conn, economy, _now(), "cli")
+        console.print(f"created {len(made)} councils")
 
 
 @app.command("list")
@@ -64,7 +72,7 @@ def list_cmd(as_json: JsonOpt = False, database: DatabaseOpt = None) -> None:
     """Every council with its seats filled."""
     from cybersyn.councils.membership import list_councils
 
-    with _store(database).read() as conn:
+    with _store(database) as store, store.read() as conn:
         rows = list_councils(conn)
     if as_json:
         _echo(rows)
@@ -82,7 +90,7 @@ def members_list(council: str, as_json: JsonOpt = False, database: DatabaseOpt =
     """The members of one council."""
     from cybersyn.councils.membership import council_members, get_council
 
-    with _store(database).read() as conn:
+    with _store(database) as store, store.read() as conn:
         get_council(conn, council)
         rows = council_members(conn, council)
     if as_json:
@@ -113,7 +121,7 @@ def members_add(
     from cybersyn.councils.membership import seat_member
 
     pw = _password(password)
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         mid = seat_member(conn, council, username, name, side, _now(), "cli", chair=chair,
                           password=pw)
     console.print(f"{mid} appointed to {council}")
@@ -136,7 +144,7 @@ def members_elect(
     from cybersyn.councils.membership import elect_member
 
     pw = _password(password)
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         mid = elect_member(conn, council, username, name, side, _now(), "cli", yes=yes,
                            no=no, abstain=abstain, electorate=electorate, password=pw)
     turnout = f"{yes} yes, {no} no, {abstain} abstain of {electorate}"
@@ -156,7 +164,7 @@ def members_planner(
     from cybersyn.councils.membership import add_planner
 
     pw = _password(True)
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         add_planner(conn, username, name, pw, _now(), "cli")
     console.print(f"planner {username} added")
 
@@ -168,7 +176,7 @@ def members_password(username: str, database: DatabaseOpt = None) -> None:
 
     pw = _password(True)
     assert pw is not None
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         set_password(conn, username, pw, "cli")
     console.print(f"password of {username} set")
 
@@ -206,7 +214,7 @@ def proposal_open(
         raise InvalidInput(f"--body: not JSON: {e.msg}") from None
     if not isinstance(details, dict):
         raise InvalidInput("--body: expected a JSON object")
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         pid = open_proposal(conn, ADMIN, council_id=council, kind=kind, title=title,
                             body=details, closes_at=_when(closes, 7), now=_now(),
                             plan_version_id=plan_version)
@@ -223,15 +231,15 @@ def proposal_approve_plan(
     from cybersyn.councils import plan_link
     from cybersyn.councils.approval import open_approval
 
-    store = _store(database)
-    economy = store.load_economy()
-    with store.write() as conn:
-        v = plan_link.get_version(conn, version)
-        if v is None:
-            raise InvalidInput("plan versions need the plan package, which is not installed")
-        aid = open_approval(conn, ADMIN, economy, outputs=dict(v["gross_outputs"]),
-                            closes_at=_when(closes, 7), now=_now(), plan_version_id=version)
-    console.print(f"approval {aid} opened for plan {version}")
+    with _store(database) as store:
+        economy = store.load_economy()
+        with store.write() as conn:
+            v = plan_link.get_version(conn, version)
+            if v is None:
+                raise InvalidInput("plan versions need the plan package, which is not installed")
+            aid = open_approval(conn, ADMIN, economy, outputs=dict(v["gross_outputs"]),
+                                closes_at=_when(closes, 7), now=_now(), plan_version_id=version)
+        console.print(f"approval {aid} opened for plan {version}")
 
 
 @proposal_app.command("show")
@@ -239,7 +247,7 @@ def proposal_show(proposal: int, database: DatabaseOpt = None) -> None:
     """A proposal with its tally and outcome (JSON)."""
     from cybersyn.councils.proposals import get_proposal
 
-    with _store(database).read() as conn:
+    with _store(database) as store, store.read() as conn:
         _echo(get_proposal(conn, proposal))
 
 
@@ -271,16 +279,16 @@ def vote(
     """Vote on a proposal as a member of its council (a vote may be changed until closing)."""
     from cybersyn.councils.proposals import cast_vote
 
-    store = _store(database)
-    with store.write() as conn:
-        who = _voter(conn, token, username)
-    try:
-        details = None if counter is None else json.loads(counter)
-    except json.JSONDecodeError as e:
-        raise InvalidInput(f"--counter: not JSON: {e.msg}") from None
-    with store.write() as conn:
-        cast_vote(conn, who, proposal, choice, _now(), counter=details)
-    console.print(f"{who.id} voted {choice} on proposal {proposal}")
+    with _store(database) as store:
+        with store.write() as conn:
+            who = _voter(conn, token, username)
+        try:
+            details = None if counter is None else json.loads(counter)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"--counter: not JSON: {e.msg}") from None
+        with store.write() as conn:
+            cast_vote(conn, who, proposal, choice, _now(), counter=details)
+        console.print(f"{who.id} voted {choice} on proposal {proposal}")
 
 
 @app.command("close")
@@ -288,7 +296,7 @@ def close(proposal: int, as_json: JsonOpt = False, database: DatabaseOpt = None)
     """Close a proposal (after its closing time, or once every member voted)."""
     from cybersyn.councils.proposals import close_proposal
 
-    with _store(database).write() as conn:
+    with _store(database) as store, store.write() as conn:
         out = close_proposal(conn, ADMIN, proposal, _now())
     if as_json:
         _echo(out)
@@ -309,11 +317,11 @@ def rounds_run(
     from cybersyn.councils.rounds import run_and_store
 
     params = ParticipatoryParams(tolerance=tolerance, max_rounds=max_rounds)
-    store = _store(database)
-    economy = store.load_economy()
-    with store.write() as conn:
-        report = run_and_store(conn, economy, _now(), "cli", params)
-    _print_run(report, as_json)
+    with _store(database) as store:
+        economy = store.load_economy()
+        with store.write() as conn:
+            report = run_and_store(conn, economy, _now(), "cli", params)
+        _print_run(report, as_json)
 
 
 def _print_run(report: dict[str, Any], as_json: bool) -> None:
@@ -343,7 +351,7 @@ def report(
     from cybersyn.councils.rounds import run_report
     from cybersyn.store import audit
 
-    with _store(database).read() as conn:
+    with _store(database) as store, store.read() as conn:
         if proposal is None:
             _print_run(run_report(conn, run), as_json)
             return
