@@ -89,9 +89,10 @@ def default_capital(A: sp.csr_matrix, ratio: float) -> sp.csr_matrix:
 
 def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = None, *,
                       targets: np.ndarray | None = None, capital: sp.spmatrix | None = None,
-                      solver: str = "choose") -> MultiPeriodResult:
+                      solver: str = "ipm") -> MultiPeriodResult:
     """Solve the T-year plan. problem.capacity is year-1 capacity, problem.targets year-1
-    targets (grown by target_growth) unless `targets` (T, n) is given."""
+    targets (grown by target_growth) unless `targets` (T, n) is given. HiGHS's interior
+    point by default: its simplex took > 6 min at n = 1,000 × 5 years, IPM 31 s."""
     params = params or MultiPeriodParams()
     p = problem
     if not p.square:
