@@ -108,6 +108,15 @@ def test_unbounded_and_empty_plans_are_explained() -> None:
         kantorovich_plan(PlanProblem(eco.A, eco.labour, np.zeros(20), labour_available=1.0))
 
 
+def test_non_productive_economy_is_refused_by_every_planner() -> None:
+    A = np.array([[0.5, 0.6], [0.7, 0.5]])
+    p = PlanProblem(A, np.ones(2), np.ones(2), labour_available=10.0,
+                    product_names=("iron", "coal"))
+    for solve in (kantorovich_plan, harmony_plan, multi_period_plan):
+        with pytest.raises(InvalidInput, match="not productive"):
+            solve(p)
+
+
 def test_infeasible_lp_gets_a_sentence_not_a_trace() -> None:
     M = sp.csc_matrix(np.array([[1.0, 1.0]]))
     with pytest.raises(InvalidInput, match="infeasible: no production plan"):

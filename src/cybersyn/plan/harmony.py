@@ -122,6 +122,7 @@ def harmony_plan(problem: PlanProblem, params: HarmonyParams | None = None, *,
     params = params or HarmonyParams()
     if not np.any(problem.targets > 0):
         raise InvalidInput("every target is zero: give at least one positive target")
+    problem.check_productive()
     if method == "lp" or (method == "auto" and not problem.square):
         return harmony_lp(problem, params)
     if method not in ("auto", "iterative"):

@@ -31,6 +31,7 @@ def kantorovich_plan(problem: PlanProblem, *, method: str = "auto", solver: str 
     """Solve Kantorovich's problem. method: "auto" (closed form when square, else LP),
     "closed" or "lp"; solver: HiGHS "simplex", "ipm", "pdlp" or "choose" for the LP."""
     _check_targets(problem)
+    problem.check_productive()
     if method == "auto":
         method = "closed" if problem.square else "lp"
     if method == "closed":

@@ -97,6 +97,7 @@ def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = N
     p = problem
     if not p.square:
         raise InvalidInput("the multi-period plan needs one technique per product")
+    p.check_productive()
     T, n = params.periods, p.n
     tt = _targets(p, params, targets)
     Bk = sp.csr_matrix(default_capital(p.A, params.capital_ratio) if capital is None

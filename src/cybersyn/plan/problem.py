@@ -105,6 +105,17 @@ class PlanProblem:
         object.__setattr__(self, "activity_names", tuple(acts))
         object.__setattr__(self, "resource_names", tuple(res))
 
+    def check_productive(self) -> None:
+        """Raise InvalidInput if one-technique A is not productive (cheap when every column
+        sums below 1, the usual case for tables in money)."""
+        if not self.square or self.A.nnz == 0:
+            return
+        if float(np.asarray(self.A.sum(axis=0)).max()) < 1.0:
+            return
+        from cybersyn.plan.leontief import check_productive
+
+        check_productive(self.A, self.product_names)
+
     @property
     def n(self) -> int:
         return int(self.A.shape[0])
