@@ -11,8 +11,9 @@ solves at 10^4-10^5 goods).
 Methods, chosen by size:
 - "direct": a sparse LU factorisation (SuperLU via scipy) of I − A or (I − A)ᵀ (dense LAPACK
   when more than 2% of A is non-zero, as in WIOD);
-- "iterative": Cockshott's successive approximation v ← l + Aᵀ v, accelerated by GMRES on
-  the same fixed point (it converges like the power series, ρ(A)^k, when run plainly);
+- "iterative": Cockshott's successive approximation v ← l + Aᵀ v, accelerated by a Krylov
+  method (BiCGSTAB, GMRES if it breaks down) on the same fixed point (run plainly, as
+  method "power", it converges like the power series, ρ(A)^k);
 - "auto": direct for n ≤ DIRECT_MAX_N = 2,000, iterative above (LU of a large random
   power-law graph fills in badly).
 Both stop at a stated relative residual `tol` (‖(I − A)x − y‖ ≤ tol·‖y‖).
@@ -160,11 +161,16 @@ def _power_series(K: sp.csr_matrix, b: np.ndarray, tol: float,
 
 def _gmres(K: sp.csr_matrix, b: np.ndarray, tol: float,
            x0: np.ndarray | None = None) -> np.ndarray:
-    """GMRES on (I − K) x = b starting from x0 (default: two terms of the power series)."""
+    """A Krylov solve of (I − K) x = b from x0 (default: two terms of the power series):
+    BiCGSTAB first (two matrix-vector products per step, little memory), GMRES(20) if it
+    breaks down, the plain power series as the last resort."""
     op = spla.LinearOperator(K.shape, matvec=lambda z: z - K @ z, dtype=float)
     if x0 is None:
         x0 = b + K @ b
-    x, info = spla.gmres(op, b, x0=x0, rtol=tol, atol=0.0, restart=40, maxiter=200)
+    x, info = spla.bicgstab(op, b, x0=x0, rtol=tol, atol=0.0, maxiter=2000)
+    if info == 0:
+        return np.asarray(x)
+    x, info = spla.gmres(op, b, x0=x0, rtol=tol, atol=0.0, restart=20, maxiter=500)
     if info != 0:
         return _power_series(K, b, tol)
     return np.asarray(x)
