@@ -4,9 +4,13 @@ batch. The server is uvicorn (one process) running `cybersyn.intake.server:app` 
 subprocess; clients are httpx on the same machine (so they share its 2 cores).
 
 Cases: `http_1_client` (batches one after another), `http_4_clients` (4 clients at once:
-group commit shares a commit among concurrent batches). Peer measured in the same run:
-`peer_core_insert`, the foundation's `loop.store_readings` (SQLAlchemy Core insert in one
-transaction per batch, in process, no HTTP and no validation) on the same batches.
+group commit shares a commit among concurrent batches). Each case starts after 5 warm-up
+batches (not counted). Besides wall-clock figures each line gives the server's CPU time
+per batch (from /proc, so it is not inflated by waiting for a loaded machine's CPUs) and
+the 1-minute load average when the case ended: on a shared machine read the two together.
+Peer measured in the same run: the foundation's `loop.store_readings` (SQLAlchemy Core
+insert in one transaction per batch, in process, no HTTP and no validation) on the same
+batches.
 
     python bench/intake.py [--json] [--batches 60]
 """
@@ -38,6 +42,7 @@ from cybersyn.store import Store, normalize_url
 
 T0 = datetime(1900, 1, 1, tzinfo=UTC)
 SIZE = 1000
+WARMUP = 5
 
 
 def log(msg: str) -> None:
@@ -69,6 +74,12 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http_case(port: int, token: str, bodies: list[bytes], clients: int) -> dict[str, float]:
@@ -137,10 +148,14 @@ def run_store(name: str, url: str, batches: int, as_json: bool) -> None:
         offset = 0
         for case, clients in (("http_1_client", 1), ("http_4_clients", 4)):
             bodies = [json.dumps(rows(inds, offset + b * SIZE, SIZE)).encode()
-                      for b in range(batches)]
-            offset += batches * SIZE
+                      for b in range(batches + WARMUP)]
+            offset += (batches + WARMUP) * SIZE
             log(f"[{name}] {case}: {batches} batches of {SIZE}")
-            res = http_case(port, token, bodies, clients)
+            http_case(port, token, bodies[:WARMUP], 1)
+            cpu0 = cpu_s(proc.pid)
+            res = http_case(port, token, bodies[WARMUP:], clients)
+            res["server_cpu_ms_per_batch"] = round((cpu_s(proc.pid) - cpu0) / batches * 1e3, 2)
+            res["load_avg_1m"] = round(os.getloadavg()[0], 2)
             if peer is None:
                 log(f"[{name}] peer: loop.store_readings in process")
                 peer = peer_case(store, inds, 10**8, batches)

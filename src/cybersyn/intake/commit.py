@@ -7,6 +7,10 @@ queued job in one transaction, commits, and marks them done; the others find the
 done and return. Nobody returns before the commit holding its rows, so "answered 2xx"
 still means "committed". (Leader/follower group commit, as in database write-ahead logs,
 e.g. PostgreSQL's commit_delay and SQLite's WAL writers.)
+
+SQLite has one writer, so one group is in flight at a time. PostgreSQL runs concurrent
+transactions (and groups their WAL flushes itself), so up to `PG_PARALLEL` groups are in
+flight: while one waits for the server, the next is being written.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +29,7 @@ from cybersyn.errors import CybersynError
 from cybersyn.store import Store
 
 MAX_GROUP = 64
+PG_PARALLEL = 3
 RETRIES = 3
 log = logging.getLogger(__name__)
 
@@ -34,14 +39,18 @@ class Job:
     """apply(conn) writes the job inside the shared transaction and returns its answer."""
 
     apply: Callable[[sa.Connection], Any]
+    taken: bool = False
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
 
 
 class GroupCommit:
-    def __init__(self) -> None:
-        self._leader = threading.Lock()
+    """`parallel`: how many groups may be in flight at once (1 for SQLite)."""
+
+    def __init__(self, parallel: int = 1) -> None:
+        self._slots = threading.BoundedSemaphore(parallel)
         self._queue_lock = threading.Lock()
         self._queue: list[Job] = []
 
@@ -50,12 +59,16 @@ class GroupCommit:
         job = Job(apply)
         with self._queue_lock:
             self._queue.append(job)
-        while not job.done:
-            with self._leader:
-                if not job.done:
-                    with self._queue_lock:
-                        group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+        while not job.taken:
+            with self._slots:
+                with self._queue_lock:
+                    group = self._queue[:MAX_GROUP]
+                    del self._queue[:MAX_GROUP]
+                    for j in group:
+                        j.taken = True
+                if group:
                     self._commit(store, group)
+        job.finished.wait()
         if job.error is not None:
             raise job.error
         return job.result
@@ -74,6 +87,7 @@ class GroupCommit:
         finally:
             for job in group:
                 job.done = True
+                job.finished.set()
 
     @classmethod
     def _transaction(cls, store: Store, jobs: list[Job]) -> None:
@@ -118,5 +132,5 @@ _groups_lock = threading.Lock()
 def group_commit(store: Store) -> GroupCommit:
     with _groups_lock:
         if store not in _groups:
-            _groups[store] = GroupCommit()
+            _groups[store] = GroupCommit(1 if store.is_sqlite else PG_PARALLEL)
         return _groups[store]
