@@ -141,6 +141,10 @@ def mqtt(
     broker: Annotated[str, typer.Option(help="mqtt://host:port")] = "mqtt://127.0.0.1:1883",
     prefix: Annotated[str, typer.Option(help="Topic prefix: <prefix>/<enterprise>/"
                                              "<indicator>.")] = "cybersyn",
+    client_id: Annotated[str, typer.Option(help="MQTT client id: the broker keeps this "
+                                                "session (and what it has not yet "
+                                                "delivered) across restarts.")] =
+    "cybersyn-intake",
     database: DatabaseOpt = None,
 ) -> None:
     """Subscribe to <prefix>/<enterprise>/<indicator> (QoS 1) and store each reading
@@ -148,7 +152,7 @@ def mqtt(
     from cybersyn.intake.mqtt import MqttAdapter
 
     with opened(database) as store:
-        adapter = MqttAdapter(store, broker, prefix=prefix)
+        adapter = MqttAdapter(store, broker, prefix=prefix, client_id=client_id)
         err.print(f"listening on {broker} for {prefix}/+/+ (Ctrl-C to stop)")
         try:
             adapter.run_forever()
