@@ -79,7 +79,7 @@ def test_kill_9_loses_no_acknowledged_observation(tmp_path, demo):
 
     client = threading.Thread(target=stream)
     client.start()
-    while len(acked) < 15:
+    while len(acked) < 8:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

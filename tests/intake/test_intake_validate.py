@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cybersyn.intake.validate import check_rows
+from cybersyn.intake.validate import check_columns, check_rows
 
 NOW = datetime(1972, 10, 9, 12, tzinfo=UTC)
 KNOWN = {"a.output", "b.stock"}.__contains__
@@ -76,3 +76,24 @@ def test_partition_of_rows(rows):
     assert len(out.rows) + len(bad) == len(rows)
     keys = [(i, t) for i, t, _v in out.rows]
     assert len(keys) == len(set(keys))
+
+
+good_time = st.sampled_from(["1972-10-09", "1972-10-09T00:00:00Z", "1972-10-09T00:00:00+00:00",
+                             "1972-10-09T03:00:00-03:00", "1972-10-09T00:00:00", "1972-10-11",
+                             "nope"])
+col_row = st.tuples(st.sampled_from(["a.output", "b.stock", "q"]), good_time,
+                    st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(col_row, max_size=10))
+def test_columns_fast_path_agrees_with_row_checks(rows):
+    """The fast path (columns) accepts exactly the batches the named-error path accepts,
+    with the same parsed rows; when it declines, the slow path names the errors."""
+    inds, times, values = ([r[k] for r in rows] for k in range(3))
+    fast = check_columns(inds, times, values, KNOWN, NOW, HOUR)
+    slow = check([{"indicator": i, "time": t, "value": v} for i, t, v in rows])
+    if fast is None:
+        assert slow.errors
+    else:
+        assert slow.errors == [] and fast == slow.rows
