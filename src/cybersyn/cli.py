@@ -148,7 +148,24 @@ def demo(
         console.rule(title)
         _print_summary(body) if isinstance(body, dict) else console.print(body)
     if serve:
+        _demo_login(store)
         _serve(store, port)
+
+
+def _demo_login(store: Store) -> None:
+    """Give the demo's planning-office account a fresh password and show it once."""
+    import importlib.util
+    import secrets
+
+    if importlib.util.find_spec("cybersyn.councils.membership") is None:
+        return
+    from cybersyn.councils.membership import set_password
+
+    password = secrets.token_urlsafe(9)
+    with store.write() as conn:
+        set_password(conn, "odeplan", password, "demo")
+    console.print(f"Log in to the Opsroom as [bold]odeplan[/] with password [bold]{password}"
+                  "[/] (the planning office: sees every unit, alert and council).")
 
 
 def _progress() -> Progress:
@@ -175,6 +192,9 @@ def _serve(store: Store, port: int | None) -> None:
 
 for _pkg, _mod in plugins.find("cli"):
     app.add_typer(_mod.app, name=_pkg)
+    if _pkg == "intake" and hasattr(_mod, "ingest"):
+        app.command("ingest", help="Store a CSV file of observations (= intake ingest).")(
+            _mod.ingest)
 
 
 def main() -> None:
