@@ -118,3 +118,26 @@ def test_wrong_password_is_refused(client: Any) -> None:
     r = client.post("/login", data={"username": "dario", "password": "nope", "next": "/"},
                     headers=HTML)
     assert r.status_code in (401, 429) and "cybersyn_session" not in r.cookies
+
+
+def test_sector_member_sees_the_councils_below(web_store: Store) -> None:
+    """The councils package's rule (`access.may_view`): a member of the copper sector's
+    council sees its enterprises' councils and proposals, not steel's, and votes in none."""
+    from cybersyn.auth import Principal
+    from cybersyn.web import councils_source
+
+    sector = Principal("member", "sofia", units=frozenset({"CL.copper"}))
+    assert councils_source.visible_councils(web_store, sector) == {"CL.copper.e01"}
+    rows = councils_source.proposals(web_store, sector)
+    assert rows and {p["council_id"] for p in rows} == {"CL.copper.e01"}
+    assert not any(p["may_vote"] for p in rows)
+    unit = councils_source.council_of_unit(web_store, "CL.copper.e01", sector)
+    assert unit is not None and unit["sees_proposals"] and unit["proposals"]
+    other = councils_source.council_of_unit(web_store, "CL.steel.e01", sector)
+    assert other is not None and not other["sees_proposals"] and not other["proposals"]
+    enterprise = Principal("member", "ana", units=frozenset({"CL.copper.e01"}))
+    assert councils_source.visible_councils(web_store, enterprise) == {"CL.copper.e01"}
+    assert councils_source.visible_councils(web_store, Principal("operator", "o",
+                                                                 units=frozenset({"CL"}))) == set()
+    assert councils_source.visible_councils(web_store, None) == set()
+    assert councils_source.visible_councils(web_store, Principal("planner", "p")) is None

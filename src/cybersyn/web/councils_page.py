@@ -39,7 +39,7 @@ def councils_page(request: Request, voted: int | None = None) -> HTMLResponse:
                   closed=[p for p in proposals if p.get("status") != "open"],
                   rounds=rounds, rounds_json=script_json(rounds),
                   councils=councils_source.councils(store),
-                  sees=councils_source.visible_councils(who) != set(), voted=voted)
+                  sees=councils_source.visible_councils(store, who) != set(), voted=voted)
 
 
 @router.post("/councils/proposals/{proposal_id}/vote")

@@ -2,10 +2,13 @@
 rounds of participatory planning), behind small functions that answer empty when the
 package, or its tables, are not there yet.
 
-Who sees which proposals (decided here, as the councils' rule says a member sees and acts
-only in the councils they sit on): planners and admins every council's; members those of
-their councils; others none. Plan approval outcomes (which councils approved a plan
-version) are public on the Plan page.
+Who sees which proposals is the councils package's rule (`cybersyn.councils.access.may_view`,
+through `cybersyn.councils.views.proposals_for`): planners and admins every council's; a
+member those of the councils they sit on and of the councils of units below them (a sector
+council oversees its enterprises' councils); others none. Who may vote is decided by the
+seat (`proposals_for`'s `may_vote`), and the councils package refuses any other ballot.
+Plan approval outcomes (which councils approved a plan version) are public on the Plan
+page.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from cybersyn.store import Store
 from cybersyn.web import sources
 
 T = TypeVar("T")
-OFFICE = ("planner", "admin")
-VOTERS = ("member", "planner")
 
 
 def _councils_read(store: Store, fn: Callable[[sa.Connection], T], empty: T) -> T:
@@ -41,13 +42,20 @@ def _mod(name: str) -> Any:
     return importlib.import_module(f"cybersyn.councils.{name}")
 
 
-def visible_councils(who: Principal | None) -> set[str] | None:
-    """Council ids whose proposals `who` may see: None = all, empty set = none."""
+def visible_councils(store: Store, who: Principal | None) -> set[str] | None:
+    """Council ids whose proposals `who` may see: None = all, empty set = none (the
+    councils package's `access.may_view`)."""
     if who is None:
         return set()
-    if who.kind in OFFICE:
+    access = _mod("access")
+    if who.kind in access.OFFICE:
         return None
-    return set(who.units) if who.kind == "member" else set()
+
+    def read(conn: sa.Connection) -> set[str]:
+        ids = conn.execute(sa.select(_mod("tables").councils.c.id)).scalars()
+        return {str(c) for c in ids if access.may_view(conn, who, c)}
+    empty: set[str] = set()
+    return _councils_read(store, read, empty)
 
 
 def councils(store: Store) -> list[dict[str, Any]]:
@@ -62,7 +70,7 @@ def _names(conn: sa.Connection) -> dict[str, str]:
     return {str(i): str(n) for i, n in conn.execute(sa.select(t.c.id, t.c.name))}
 
 
-def flatten(p: dict[str, Any], names: dict[str, str], who: Principal | None,
+def flatten(p: dict[str, Any], names: dict[str, str], may_vote: bool,
             mine: str | None) -> dict[str, Any]:
     """A councils proposal (`proposals.get_proposal`) as one row of the page."""
     out = p.get("outcome") or {}
@@ -76,26 +84,21 @@ def flatten(p: dict[str, Any], names: dict[str, str], who: Principal | None,
             "abstain": tally.get("abstain", 0), "result": out.get("result"),
             "reason": out.get("reason", ""), "quorum": out.get("quorum"),
             "counter_proposal": "; ".join(str(c) for c in counters if c) or None,
-            "may_vote": (p["status"] == "open" and who is not None and who.kind in VOTERS
-                         and p["council_id"] in who.units),
-            "my_vote": mine}
+            "may_vote": may_vote, "my_vote": mine}
 
 
 def proposals(store: Store, who: Principal | None,
               council_id: str | None = None) -> list[dict[str, Any]]:
-    """Proposals `who` may see (open first, newest first), optionally of one council."""
-    allowed = visible_councils(who)
-    if council_id is not None:
-        allowed = {council_id} if allowed is None or council_id in allowed else set()
-    if allowed is not None and not allowed:
+    """Proposals `who` may see (open first, newest first), optionally of one council;
+    `may_vote` only where `who` holds a seat and the proposal is open."""
+    if who is None:
         return []
 
     def read(conn: sa.Connection) -> list[dict[str, Any]]:
-        props = _mod("proposals")
         names = _names(conn)
-        rows = props.list_proposals(conn, allowed)
-        return [flatten(p, names, who, props.my_vote(conn, p["id"], who.id)
-                        if who is not None else None) for p in rows]
+        rows = _mod("views").proposals_for(conn, who)
+        return [flatten(p, names, bool(p["may_vote"]), p["my_vote"]) for p in rows
+                if council_id is None or p["council_id"] == council_id]
     out: list[dict[str, Any]] = _councils_read(store, read, [])
     return out
 
@@ -108,7 +111,7 @@ def approvals_for_plan(store: Store, version_id: str) -> list[dict[str, Any]]:
         names = _names(conn)
         ids = conn.execute(sa.select(p.c.id).where(p.c.plan_version_id == version_id)
                            .order_by(p.c.council_id)).scalars().all()
-        return [{**flatten(props.get_proposal(conn, i), names, None, None),
+        return [{**flatten(props.get_proposal(conn, i), names, False, None),
                  "proposal_id": i} for i in ids]
     out: list[dict[str, Any]] = _councils_read(store, read, [])
     return out
@@ -129,8 +132,8 @@ def council_of_unit(store: Store, unit_id: str,
     if council is not None:
         council["proposals"] = [p for p in proposals(store, who, council["id"])
                                 if p["status"] == "open"]
-        council["sees_proposals"] = visible_councils(who) is None or council["id"] in (
-            visible_councils(who) or set())
+        visible = visible_councils(store, who)
+        council["sees_proposals"] = visible is None or council["id"] in visible
     return council
 
 
