@@ -118,12 +118,15 @@ def test_cli_bad_scenario_is_one_line_error(tmp_path: Path) -> None:
 
 
 def test_api_runs(demo_store: Store) -> None:
+    from cybersyn.intake.tokens import issue
     from cybersyn.web.app import create_app
 
     client = TestClient(create_app(demo_store))
+    auth = {"Authorization": f"Bearer {issue(demo_store, 'planner', 'odeplan').token}"}
     names = [s["name"] for s in client.get("/api/v1/simulate/scenarios").json()]
     assert "october-1972" in names
-    r = client.post("/api/v1/simulate/runs", json={"scenario": "october-1972", "days": 100})
+    r = client.post("/api/v1/simulate/runs", headers=auth,
+                    json={"scenario": "october-1972", "days": 100})
     assert r.status_code == 201, r.text
     body = r.json()
     assert len(body["dates"]) == 100 and len(body["variants"]) == 3
@@ -133,8 +136,35 @@ def test_api_runs(demo_store: Store) -> None:
     missing = client.get("/api/v1/simulate/runs/nope")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
-    bad = client.post("/api/v1/simulate/runs", json={"scenario": {
+    bad = client.post("/api/v1/simulate/runs", headers=auth, json={"scenario": {
         "days": 10, "shocks": [{"kind": "meteor", "start": 0, "days": 1, "size": 0.1}]}})
     assert bad.status_code == 422 and "meteor" in bad.json()["detail"]
     with demo_store.read() as conn:
-        assert any(e.action == "simulate.run" for e in audit.entries(conn))
+        runs = [e for e in audit.entries(conn) if e.action == "simulate.run"]
+    assert [e.actor for e in runs] == ["planner:odeplan"]
+
+
+def test_api_run_needs_a_planner_admin_or_member(demo_store: Store) -> None:
+    """Running is heavy: 401 without credentials, 403 for an enterprise or operator
+    token; nothing is run or stored. Reads stay open."""
+    from cybersyn.intake.tokens import issue
+    from cybersyn.web.app import create_app
+
+    client = TestClient(create_app(demo_store))
+    req = {"scenario": "october-1972", "days": 5}
+    anon = client.post("/api/v1/simulate/runs", json=req)
+    assert anon.status_code == 401
+    assert anon.headers["content-type"].startswith("application/problem+json")
+    bogus = client.post("/api/v1/simulate/runs", json=req,
+                        headers={"Authorization": "Bearer not-a-token"})
+    assert bogus.status_code == 401
+    for kind, unit in (("enterprise", "CL.copper.e01"), ("operator", "CL.copper")):
+        token = issue(demo_store, kind, unit).token
+        r = client.post("/api/v1/simulate/runs", json=req,
+                        headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 403 and kind in r.json()["detail"]
+    cookie = client.post("/api/v1/simulate/runs", json=req,
+                         cookies={"cybersyn_session": issue(demo_store, "admin", "a").token})
+    assert cookie.status_code == 201
+    assert [r["id"] for r in client.get("/api/v1/simulate/runs").json()] == [
+        cookie.json()["id"]]

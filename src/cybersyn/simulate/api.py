@@ -1,4 +1,9 @@
-"""Simulate API for the Opsroom: bundled scenarios, synchronous runs on the stored economy."""
+"""Simulate API for the Opsroom: bundled scenarios, synchronous runs on the stored economy.
+
+Running a scenario is heavy computation: `POST /simulate/runs` needs a principal of kind
+planner, admin or member (a bearer token or the Opsroom's session cookie); 401 without
+credentials, 403 for other kinds. Reading scenarios and stored runs stays open (the
+CHECO results are published like the plan's figures)."""
 
 from __future__ import annotations
 
@@ -13,13 +18,30 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from cybersyn.errors import InvalidInput, NotFound
+from cybersyn.auth import Principal, authenticate
+from cybersyn.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from cybersyn.simulate.run import ScenarioRun, run_scenario
 from cybersyn.simulate.scenario import bundled_names, parse_scenario, read_scenario_text
 from cybersyn.simulate.tables import simulate_runs
 from cybersyn.store import audit
 
 router = APIRouter(prefix="/simulate", tags=["simulate"])
+RUNNERS = ("planner", "admin", "member")
+
+
+def runner(request: Request) -> Principal:
+    """The caller allowed to run scenarios (401 without credentials, 403 other kinds)."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    with request.app.state.store.read() as conn:
+        try:
+            who = authenticate(conn, token)
+        except Unauthorized as e:
+            raise Unauthorized(f"log in to run simulations ({e})") from None
+    if who.kind not in RUNNERS:
+        raise Forbidden(f"a {who.kind} may not run simulations (planners, admins and "
+                        "council members may)")
+    return who
 
 
 class RunRequest(BaseModel):
@@ -76,7 +98,10 @@ def run_body(run: ScenarioRun) -> dict[str, Any]:
 
 @router.post("/runs", status_code=201)
 def create_run(req: RunRequest, request: Request) -> dict[str, Any]:
-    """Run a scenario on the stored economy (synchronously) and keep the result."""
+    """Run a scenario on the stored economy (synchronously) and keep the result; needs a
+    planner, admin or council member."""
+    who = runner(request)
+    actor = f"{who.kind}:{who.id}"
     store = request.app.state.store
     economy = store.load_economy()
     scenario = parse_scenario(_scenario_data(req), economy, "scenario")
@@ -87,9 +112,9 @@ def create_run(req: RunRequest, request: Request) -> dict[str, Any]:
     run_id, now = str(uuid.uuid4()), datetime.now(UTC)
     with store.write() as conn:
         conn.execute(simulate_runs.insert().values(
-            id=run_id, scenario=scenario.name, created_at=now, actor="api",
+            id=run_id, scenario=scenario.name, created_at=now, actor=actor,
             request=req.model_dump_json(), result=json.dumps(body)))
-        audit.append(conn, "api", "simulate.run", run_id, {
+        audit.append(conn, actor, "simulate.run", run_id, {
             "scenario": scenario.name, "days": scenario.days,
             "variants": [v.name for v in scenario.variants]})
     return {"id": run_id, "created_at": now.isoformat(), **body}
