@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from cybersyn.auth import Principal, authenticate
 from cybersyn.errors import Forbidden, InvalidInput
 from cybersyn.store import Store
-from cybersyn.supply import ledger, plans
+from cybersyn.supply import handouts, ledger, plans
 from cybersyn.supply import tables as t
 from cybersyn.supply.allocation import RULES, allocate
 from cybersyn.supply.findings import detect, list_findings, report_price
@@ -220,12 +220,13 @@ IdemHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=12
 def hand_out(request: Request, response: Response, body: HandOutIn,
              idem: IdemHeader = None) -> dict[str, Any]:
     """Hand goods to a household card; refused (422) beyond its remaining entitlement;
-    a retry with the same key answers 200 with the first result and changes nothing."""
+    a retry with the same key answers 200 with the first result and changes nothing.
+    Concurrent hand-outs share a commit (group commit); each is answered after it."""
     actor = _writer(request)
     at = _when(body)
-    with _store(request).write() as conn:
-        h = ledger.hand_out(conn, _key(body, idem), body.card, body.good, body.quantity,
-                            body.point, _period(at), at, actor)
+    h = handouts.submit(_store(request), handouts.HandOutRequest(
+        _key(body, idem), body.card, body.good, body.quantity, body.point, _period(at), at,
+        actor))
     if h.replayed:
         response.status_code = 200
     return {"id": h.id, "card": h.card_id, "good": h.good, "quantity": h.quantity,

@@ -12,7 +12,7 @@ each reconciliation's audit entry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -298,65 +298,15 @@ def hand_out(conn: sa.Connection, key: str, card: str, good: str, qty: int, poin
 
     Refused (InvalidInput, nothing written) beyond the household's remaining entitlement
     for the period. A retry with the same key returns the first hand-out (replayed=True).
+    Many at once, or concurrent requests sharing commits: `cybersyn.supply.handouts`.
     """
-    if conn.dialect.name == "postgresql" and key and qty > 0:
-        fast = _hand_out_pg(conn, key, card, good, qty, point, period, at, actor)
-        if fast is not None:
-            return fast
-    price = _require_good(conn, good)
-    mid, replay = _movement(conn, key, "handout", point, good, qty, f"household:{card}",
-                            f"point:{point}", period, at, actor, card_id=card,
-                            price_cents=price * qty)
-    e = t.entitlements
-    where = (e.c.card_id == card, e.c.good == good, e.c.period == period)
-    if not replay:
-        done = conn.execute(e.update().where(*where, e.c.handed_out + qty <= e.c.entitled)
-                            .values(handed_out=e.c.handed_out + qty)
-                            .returning(e.c.entitled - e.c.handed_out)).scalar_one_or_none()
-        if done is None:
-            _refuse(conn, card, good, period, qty)
-        return HandOut(mid, card, good, qty, int(done or 0), False)
-    left = conn.execute(sa.select(e.c.entitled - e.c.handed_out).where(*where)).scalar_one()
-    return HandOut(mid, card, good, qty, int(left), True)
+    from cybersyn.supply.handouts import HandOutRequest, hand_out_batch
 
-
-_PG_HAND_OUT = sa.text("""
-WITH args AS (
-  SELECT CAST(:key AS varchar) AS key, CAST(:at AS timestamp) AS at,
-         CAST(:period AS varchar) AS period, CAST(:point AS varchar) AS point,
-         CAST(:good AS varchar) AS good, CAST(:qty AS bigint) AS qty,
-         CAST(:card AS varchar) AS card, CAST(:actor AS varchar) AS actor),
-ins AS (
-  INSERT INTO supply_journal (idem_key, at, period, kind, point_id, good, quantity, debit,
-                              credit, card_id, price_cents, actor)
-  SELECT a.key, a.at, a.period, 'handout', a.point, a.good, a.qty, 'household:' || a.card,
-         'point:' || a.point, a.card, g.price_cents * a.qty, a.actor
-  FROM args a JOIN supply_goods g ON g.code = a.good
-  ON CONFLICT (idem_key) DO NOTHING RETURNING id),
-upd AS (
-  UPDATE supply_entitlements e SET handed_out = e.handed_out + a.qty
-  FROM args a
-  WHERE e.card_id = a.card AND e.good = a.good AND e.period = a.period
-    AND e.handed_out + a.qty <= e.entitled AND EXISTS (SELECT 1 FROM ins)
-  RETURNING e.entitled - e.handed_out AS remaining)
-SELECT (SELECT id FROM ins) AS id, (SELECT remaining FROM upd) AS remaining
-""")
-
-
-def _hand_out_pg(conn: sa.Connection, key: str, card: str, good: str, qty: int, point: str,
-                 period: str, at: datetime, actor: str) -> HandOut | None:
-    """The common case in one round trip (PostgreSQL): insert the journal row unless the
-    key exists, and move the entitlement only if the row was new and within the limit.
-    None sends replays and unknown goods down the general path."""
-    _check_period(period)
-    row = conn.execute(_PG_HAND_OUT, {
-        "key": key, "at": at.astimezone(UTC).replace(tzinfo=None), "period": period,
-        "point": point, "good": good, "qty": int(qty), "card": card, "actor": actor}).one()
-    if row.id is None:
-        return None
-    if row.remaining is None:
-        _refuse(conn, card, good, period, qty)  # raises: the caller's transaction rolls back
-    return HandOut(int(row.id), card, good, qty, int(row.remaining), False)
+    (out,) = hand_out_batch(conn, [HandOutRequest(key, card, good, qty, point, period, at,
+                                                  actor)])
+    if isinstance(out, HandOut):
+        return out
+    raise out
 
 
 def _refuse(conn: sa.Connection, card: str, good: str, period: str, qty: int) -> None:

@@ -1,0 +1,326 @@
+"""Hand-outs, one or many in a transaction, and group commit for concurrent requests.
+
+`hand_out_batch(conn, requests)` applies hand-outs in the caller's transaction and answers,
+per request, the `HandOut` or the domain error (refused, unknown good, key reused) it
+would have got alone. A request that fails writes nothing, so the others in the same
+transaction still commit: the entitlement is moved by a guarded UPDATE before the journal
+row is inserted, and a failed check raises before any write.
+
+On PostgreSQL the common case is one statement for the whole batch (arrays `unnest`ed:
+skip keys already used, lock the entitlement rows in key order, guarded UPDATE, INSERT
+... ON CONFLICT DO NOTHING); requests it does not settle (replays, refusals, unknown
+goods, a key taken meanwhile by a concurrent transaction, a second request of the same
+card in the batch) go through the general path one by one.
+
+`submit(store, request)` is what the API calls: concurrent requests are gathered into one
+transaction, and each caller is answered only after the commit that holds its hand-out
+(leader/follower group commit, as `cybersyn.intake.commit` does for observation batches,
+and as write-ahead logs group their flushes). A durable commit costs a WAL flush; sharing
+it among a group is what lifts hand-outs per second above one per flush.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from cybersyn.errors import Conflict, CybersynError, InvalidInput
+from cybersyn.store import Store
+from cybersyn.supply import tables as t
+from cybersyn.supply.ledger import HandOut, _check_period, _refuse, _require_good
+
+MAX_GROUP = 256
+PG_PARALLEL = 3
+RETRIES = 3
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandOutRequest:
+    """One hand-out: `quantity` whole units of `good` to household `card` at `point`."""
+
+    key: str
+    card: str
+    good: str
+    quantity: int
+    point: str
+    period: str
+    at: datetime
+    actor: str
+
+
+Outcome = HandOut | CybersynError
+
+
+def hand_out_batch(conn: sa.Connection, requests: list[HandOutRequest]) -> list[Outcome]:
+    """Apply `requests` in `conn`'s transaction; per request its HandOut or its error
+    (nothing written for a failed one): the same answers as applying them one by one in
+    list order."""
+    out: list[Outcome | None] = [None] * len(requests)
+    todo: list[int] = []
+    for i, r in enumerate(requests):
+        try:
+            _check(r)
+            todo.append(i)
+        except CybersynError as e:
+            out[i] = e
+    if conn.dialect.name == "postgresql" and todo:
+        first, todo = _distinct(requests, todo)
+        for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
+            out[i] = h
+        todo += [i for i in first if out[i] is None]
+    for i in sorted(todo):
+        try:
+            out[i] = _general(conn, requests[i])
+        except CybersynError as e:
+            out[i] = e
+    return [o for o in out if o is not None]
+
+
+def _check(r: HandOutRequest) -> None:
+    if not r.key:
+        raise InvalidInput("an idempotency key is required")
+    if r.quantity <= 0:
+        raise InvalidInput(f"quantity must be > 0, got {r.quantity}")
+    _check_period(r.period)
+
+
+def _distinct(requests: list[HandOutRequest], idx: list[int]) -> tuple[list[int], list[int]]:
+    """Split into requests sharing no key and no entitlement row with any earlier request
+    (one statement settles them), and the rest. Outcomes depend only on a request's key
+    and row, so settling the first group before the rest answers exactly as applying all
+    in order: every request touching a key or row of a deferred one is deferred too."""
+    seen: set[tuple[str, ...]] = set()
+    first: list[int] = []
+    rest: list[int] = []
+    for i in idx:
+        r = requests[i]
+        mine = {("key", r.key), ("row", r.card, r.good, r.period)}
+        (rest if mine & seen else first).append(i)
+        seen |= mine
+    return first, rest
+
+
+_PG_BATCH = sa.text("""
+WITH args AS (
+  SELECT * FROM unnest(CAST(:n AS integer[]), CAST(:key AS varchar[]),
+                       CAST(:at AS timestamp[]), CAST(:period AS varchar[]),
+                       CAST(:point AS varchar[]), CAST(:good AS varchar[]),
+                       CAST(:qty AS bigint[]), CAST(:card AS varchar[]),
+                       CAST(:actor AS varchar[]))
+    AS a(n, key, at, period, point, good, qty, card, actor)),
+fresh AS (
+  SELECT a.*, g.price_cents FROM args a JOIN supply_goods g ON g.code = a.good
+  WHERE NOT EXISTS (SELECT 1 FROM supply_journal j WHERE j.idem_key = a.key)),
+locked AS (
+  SELECT f.n, e.card_id, e.good, e.period FROM supply_entitlements e
+  JOIN fresh f ON e.card_id = f.card AND e.good = f.good AND e.period = f.period
+  ORDER BY e.card_id, e.good, e.period FOR UPDATE OF e),
+upd AS (
+  UPDATE supply_entitlements e SET handed_out = e.handed_out + f.qty
+  FROM locked l JOIN fresh f ON f.n = l.n
+  WHERE e.card_id = l.card_id AND e.good = l.good AND e.period = l.period
+    AND e.handed_out + f.qty <= e.entitled
+  RETURNING f.n, e.entitled - e.handed_out AS remaining),
+ins AS (
+  INSERT INTO supply_journal (idem_key, at, period, kind, point_id, good, quantity, debit,
+                              credit, card_id, price_cents, actor)
+  SELECT f.key, f.at, f.period, 'handout', f.point, f.good, f.qty, 'household:' || f.card,
+         'point:' || f.point, f.card, f.price_cents * f.qty, f.actor
+  FROM fresh f JOIN upd u ON u.n = f.n ORDER BY f.key
+  ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key)
+SELECT u.n, u.remaining, i.id FROM upd u JOIN fresh f ON f.n = u.n
+LEFT JOIN ins i ON i.idem_key = f.key
+""")
+
+_UNDO = sa.text("""
+UPDATE supply_entitlements SET handed_out = handed_out - :qty
+WHERE card_id = :card AND good = :good AND period = :period
+""")
+
+
+def _pg_batch(conn: sa.Connection, reqs: list[HandOutRequest], idx: list[int]
+              ) -> dict[int, HandOut]:
+    """The batch in one statement (distinct keys and entitlement rows); {index: HandOut}
+    for the requests it handed out. A row moved whose key a concurrent transaction took
+    meanwhile is moved back (the general path then answers the replay or conflict)."""
+    params: dict[str, list[Any]] = {
+        "n": list(range(len(reqs))), "key": [r.key for r in reqs],
+        "at": [r.at.astimezone(UTC).replace(tzinfo=None) for r in reqs],
+        "period": [r.period for r in reqs], "point": [r.point for r in reqs],
+        "good": [r.good for r in reqs], "qty": [int(r.quantity) for r in reqs],
+        "card": [r.card for r in reqs], "actor": [r.actor for r in reqs]}
+    done: dict[int, HandOut] = {}
+    for n, remaining, new_id in conn.execute(_PG_BATCH, params):
+        r = reqs[n]
+        if new_id is None:
+            conn.execute(_UNDO, {"qty": r.quantity, "card": r.card, "good": r.good,
+                                 "period": r.period})
+            continue
+        done[idx[n]] = HandOut(int(new_id), r.card, r.good, r.quantity, int(remaining), False)
+    return done
+
+
+def _general(conn: sa.Connection, r: HandOutRequest) -> HandOut:
+    """One hand-out on any database; raises (having written nothing) when it fails."""
+    price = _require_good(conn, r.good)
+    old = _journal_row(conn, r.key)
+    if old is not None:
+        return _replay(conn, old, r)
+    e = t.entitlements
+    where = (e.c.card_id == r.card, e.c.good == r.good, e.c.period == r.period)
+    left = conn.execute(e.update().where(*where, e.c.handed_out + r.quantity <= e.c.entitled)
+                        .values(handed_out=e.c.handed_out + r.quantity)
+                        .returning(e.c.entitled - e.c.handed_out)).scalar_one_or_none()
+    if left is None:
+        _refuse(conn, r.card, r.good, r.period, r.quantity)
+    new = _insert_once(conn, r, price)
+    if new is None:  # a concurrent transaction used the key first: undo, answer as a retry
+        conn.execute(e.update().where(*where).values(handed_out=e.c.handed_out - r.quantity))
+        return _replay(conn, _journal_row(conn, r.key), r)
+    return HandOut(new, r.card, r.good, r.quantity, int(left or 0), False)
+
+
+def _journal_row(conn: sa.Connection, key: str) -> Any:
+    return conn.execute(sa.select(t.journal).where(t.journal.c.idem_key == key)).first()
+
+
+def _insert_once(conn: sa.Connection, r: HandOutRequest, price: int) -> int | None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(t.journal).values(
+        idem_key=r.key, at=r.at, period=r.period, kind="handout", point_id=r.point,
+        good=r.good, quantity=int(r.quantity), debit=f"household:{r.card}",
+        credit=f"point:{r.point}", card_id=r.card, price_cents=price * r.quantity,
+        actor=r.actor).on_conflict_do_nothing(index_elements=["idem_key"])
+    return conn.execute(stmt.returning(t.journal.c.id)).scalar_one_or_none()
+
+
+def _replay(conn: sa.Connection, old: Any, r: HandOutRequest) -> HandOut:
+    same = (old.kind, old.point_id, old.good, old.quantity, old.debit, old.credit) == (
+        "handout", r.point, r.good, r.quantity, f"household:{r.card}", f"point:{r.point}")
+    if not same:
+        raise Conflict(f"idempotency key {r.key!r} was already used for a different movement")
+    e = t.entitlements
+    left = conn.execute(sa.select(e.c.entitled - e.c.handed_out).where(
+        e.c.card_id == r.card, e.c.good == r.good, e.c.period == r.period)).scalar_one()
+    return HandOut(int(old.id), r.card, r.good, r.quantity, int(left), True)
+
+
+# -- group commit ----------------------------------------------------------------------------
+@dataclass(eq=False)
+class _Job:
+    request: HandOutRequest
+    taken: bool = False
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+class GroupCommit:
+    """Concurrent hand-outs share transactions; `parallel` groups in flight at once (1 on
+    SQLite, whose one writer serialises them anyway)."""
+
+    def __init__(self, parallel: int = 1, max_group: int = MAX_GROUP) -> None:
+        self._slots = threading.BoundedSemaphore(parallel)
+        self._lock = threading.Lock()
+        self._queue: list[_Job] = []
+        self._max = max_group
+        self.groups = 0
+        self.handled = 0
+
+    def submit(self, store: Store, request: HandOutRequest) -> HandOut:
+        """The hand-out, returned only after the transaction holding it commits; raises
+        its domain error (nothing of it stored) or 503 if the database stays busy."""
+        job = _Job(request)
+        with self._lock:
+            self._queue.append(job)
+        while self._lead(store, job):
+            pass
+        job.finished.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.outcome is not None
+        if isinstance(job.outcome, CybersynError):
+            raise job.outcome
+        return job.outcome
+
+    def _lead(self, store: Store, job: _Job) -> bool:
+        """When a slot is free: if `job` is still queued, commit every queued job (up to
+        max_group) and say whether `job` is still waiting; else leave at once."""
+        with self._slots:
+            with self._lock:
+                if job.taken:
+                    return False
+                group = self._queue[:self._max]
+                del self._queue[:self._max]
+                for j in group:
+                    j.taken = True
+                self.groups += 1
+                self.handled += len(group)
+            self._commit(store, group)
+            return not job.taken
+
+    def _commit(self, store: Store, group: list[_Job]) -> None:
+        try:
+            self._transaction(store, group)
+        except Exception as e:  # nothing of the group committed: each job on its own
+            log.info("hand-out group of %d failed (%s); committing one by one",
+                     len(group), type(e).__name__)
+            for j in group:
+                self._alone(store, j)
+        except BaseException as e:
+            for j in group:
+                j.outcome, j.error = None, e
+            raise
+        finally:
+            for j in group:
+                j.finished.set()
+
+    @staticmethod
+    def _transaction(store: Store, jobs: list[_Job]) -> None:
+        with store.write() as conn:
+            outcomes = hand_out_batch(conn, [j.request for j in jobs])
+        for j, o in zip(jobs, outcomes, strict=True):
+            j.outcome, j.error = o, None
+
+    def _alone(self, store: Store, job: _Job) -> None:
+        """Retry in a transaction of its own (a deadlock between groups, which PostgreSQL
+        breaks by aborting one side, must not fail the others); 503 if it keeps failing."""
+        for attempt in range(RETRIES):
+            try:
+                self._transaction(store, [job])
+                return
+            except sa.exc.DBAPIError as e:
+                log.warning("hand-out failed (attempt %d): %s", attempt + 1, e.orig)
+                job.error = CybersynError("the database is busy or unavailable; the hand-out "
+                                          "was not stored, retry", status=503)
+                time.sleep(0.02 * (attempt + 1))
+            except Exception as e:  # not the database's state: retrying will not help
+                job.error = e
+                return
+
+
+_groups: weakref.WeakKeyDictionary[Store, GroupCommit] = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
+
+
+def group_commit(store: Store) -> GroupCommit:
+    """The store's hand-out group commit (one per Store object)."""
+    with _groups_lock:
+        if store not in _groups:
+            _groups[store] = GroupCommit(1 if store.is_sqlite else PG_PARALLEL)
+        return _groups[store]
+
+
+def submit(store: Store, request: HandOutRequest) -> HandOut:
+    """Hand out through the store's group commit (see the module docstring)."""
+    return group_commit(store).submit(store, request)
