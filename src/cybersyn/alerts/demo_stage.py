@@ -4,7 +4,8 @@ the clock set to that day.
 
 Units act by a seeded rule (deterministic for a seed): each day, the holder of an open
 alert acknowledges it with a probability that grows with its level (a plant is busiest,
-the nation slowest to be reached but it then acts); an acknowledged alert is resolved
+the nation is left to the people running the demo: alerts that climb that far stay open on
+the Opsroom's algedonic board for the planning office); an acknowledged alert is resolved
 `RESOLVE_AFTER` days later.
 """
 
@@ -22,7 +23,7 @@ from cybersyn.alerts.tables import alert_events, alerts
 from cybersyn.auth import Principal
 from cybersyn.store import audit
 
-ACK_CHANCE = {"plant": 0.3, "enterprise": 0.4, "sector": 0.5, "nation": 0.5}
+ACK_CHANCE = {"plant": 0.3, "enterprise": 0.4, "sector": 0.5, "nation": 0.0}
 RESOLVE_AFTER = timedelta(days=3)
 NOTES = {"plant": "shift supervisor checking the line", "enterprise": "council reassigning "
          "trucks and crews", "sector": "sector committee moving stock between enterprises",
