@@ -5,8 +5,9 @@
 - reconciliation of a month for 10^4 points x 4 goods on SQLite (and PostgreSQL when
   CYBERSYN_TEST_PG_URL is set), against a peer: pandas groupby over the same journal;
 - hand-outs per second with 50 concurrent clients, durable commits (PostgreSQL with
-  synchronous_commit=on, when CYBERSYN_TEST_PG_URL is set), against a peer: SQLite with
-  synchronous=FULL (one writer) in the same run;
+  synchronous_commit=on, when CYBERSYN_TEST_PG_URL is set; SQLite synchronous=FULL):
+  through group commit (clients in 1 and in 5 processes), against a peer in the same run:
+  one transaction per hand-out; each line carries the load average;
 - diversion detection precision/recall on synthetic diversion over 5 seeds.
 
 Default sizes finish in a few minutes; `--full` uses 300 hand-outs per point-good in the
@@ -34,7 +35,7 @@ from rich.console import Console
 from cybersyn.economy import demo_economy
 from cybersyn.errors import InvalidInput
 from cybersyn.store import Store, normalize_url
-from cybersyn.supply import allocate, ledger
+from cybersyn.supply import allocate, handouts, ledger
 from cybersyn.supply import tables as t
 from cybersyn.supply.detection import flag_points, precision_recall, synthetic_points
 from cybersyn.supply.reconcile import reconcile
@@ -203,81 +204,102 @@ def seed_households(store: Store, cards: int) -> None:
 
 
 def _client_process(url: str, first: int, threads: int, per: int, cards: int,
-                    start_at: float) -> tuple[int, int]:
-    """One OS process with `threads` clients (threads), each its own connection."""
+                    start_at: float, grouped: bool) -> tuple[int, int, float]:
+    """One OS process with `threads` clients (threads). `grouped`: every hand-out goes
+    through the process's group commit (`handouts.submit`, what the API does: the process
+    is one API server); else each client commits its own transaction on its own
+    connection. Returns (handed out, refused, CPU seconds of the process)."""
     store = Store(url, pool_size=threads)
     done = [0, 0]
 
+    def one(w: int, k: int) -> None:
+        card = f"C{(w * per + k) % cards}"
+        at = AT + timedelta(seconds=k)
+        if grouped:
+            handouts.submit(store, handouts.HandOutRequest(f"w{w}-{k}", card, "milk", 1, "P1",
+                                                           PERIOD, at, "bench"))
+            return
+        with store.write() as conn:
+            ledger.hand_out(conn, f"w{w}-{k}", card, "milk", 1, "P1", PERIOD, at, "bench")
+
     def work(w: int) -> None:
         for k in range(per):
-            card = f"C{(w * per + k) % cards}"
             try:
-                with store.write() as conn:
-                    ledger.hand_out(conn, f"w{w}-{k}", card, "milk", 1, "P1", PERIOD,
-                                    AT + timedelta(seconds=k), "bench")
+                one(w, k)
                 done[0] += 1
             except InvalidInput:
                 done[1] += 1
 
     while time.time() < start_at:
         time.sleep(0.005)
+    cpu = time.process_time()
     pool = [threading.Thread(target=work, args=(first + i,)) for i in range(threads)]
     for th in pool:
         th.start()
     for th in pool:
         th.join()
+    cpu = time.process_time() - cpu
     store.close()
-    return done[0], done[1]
+    return done[0], done[1], cpu
 
 
-def hand_outs(store: Store, clients: int, total: int, processes: int) -> tuple[float, int, int]:
+def hand_outs(store: Store, clients: int, total: int, processes: int, grouped: bool
+              ) -> dict[str, Any]:
     """`clients` concurrent clients spread over `processes` OS processes (the GIL would
-    otherwise cap one process's clients); every hand-out is its own committed transaction."""
+    otherwise cap one process's clients)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     per = total // clients
     threads = clients // processes
+    with store.write() as conn:  # a fresh journal for each case
+        conn.execute(t.journal.delete())
+        conn.execute(t.entitlements.update().values(handed_out=0))
     start_at = time.time() + 3.0
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as ex:
         futures = [ex.submit(_client_process, store.url, p * threads, threads, per,
-                             clients * 200, start_at) for p in range(processes)]
+                             clients * 200, start_at, grouped) for p in range(processes)]
+        load0 = os.getloadavg()[0]
         results = [f.result() for f in futures]
     wall = time.time() - start_at
+    load1 = os.getloadavg()[0]
     with store.read() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(t.journal)).scalar_one()
-    return wall, sum(r[0] for r in results), int(n)
+    done = sum(r[0] for r in results)
+    return {"per_s": round(done / wall, 1), "handouts": done, "stored": int(n),
+            "client_cpu_s": round(sum(r[2] for r in results), 1),
+            "load_avg_1min": [round(load0, 1), round(load1, 1)]}
 
 
-def bench_handouts(as_json: bool, total: int, clients: int = 50, processes: int = 5) -> None:
-    results = {}
+def _durability(store: Store, name: str) -> str:
+    if name != "postgresql":
+        return "synchronous=FULL, WAL"
+    with store.read() as conn:
+        return str(conn.execute(sa.text("SHOW synchronous_commit")).scalar_one())
+
+
+def bench_handouts(as_json: bool, total: int, clients: int = 50) -> None:
+    """Per backend: group commit with the 50 clients in one process (one API server) and
+    in 5 processes (5 servers), and the peer: one transaction per hand-out (5 processes)."""
     backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_store)]
     if PG_URL:
         backends.insert(0, ("postgresql", pg_store))
+    cases = (("group_commit", True, 1), ("group_commit", True, 5),
+             ("one_transaction_each", False, 5))
     for name, factory in backends:
         with factory() as store:
             seed_households(store, clients * 200)
-            if name == "postgresql":
-                with store.read() as conn:
-                    sync = conn.execute(sa.text("SHOW synchronous_commit")).scalar_one()
-            else:
-                sync = "synchronous=FULL, WAL"
-            n = total if name == "postgresql" else max(total // 5, clients * 20)
-            err.print(f"{n} hand-outs on {name} with {clients} clients ...")
-            wall, done, stored = hand_outs(store, clients, n, processes)
-            results[name] = {"per_s": round(done / wall, 1), "handouts": done,
-                             "stored": stored, "durability": sync,
-                             "client_processes": processes}
-    ours = "postgresql" if "postgresql" in results else "sqlite"
-    line = {"case": "handouts", "clients": clients, "backend": ours,
-            "handouts_per_s": results[ours]["per_s"], **{
-                k: v for k, v in results[ours].items() if k != "per_s"},
-            "target_per_s": 5000}
-    if ours != "sqlite":
-        line.update(peer="sqlite (one writer)", peer_handouts_per_s=results["sqlite"]["per_s"])
-    else:
-        line["note"] = "CYBERSYN_TEST_PG_URL not set: PostgreSQL case skipped"
-    emit(line, as_json)
+            sync = _durability(store, name)
+            for mode, grouped, processes in cases:
+                n = total if name == "postgresql" else max(total // 4, clients * 20)
+                err.print(f"{n} hand-outs on {name}, {mode}, {clients} clients in "
+                          f"{processes} processes ...")
+                r = hand_outs(store, clients, n, processes, grouped)
+                emit({"case": "handouts", "backend": name, "mode": mode, "clients": clients,
+                      "client_processes": processes, "handouts_per_s": r.pop("per_s"), **r,
+                      "durability": sync, "target_per_s": 5000,
+                      **({} if PG_URL else {"note": "CYBERSYN_TEST_PG_URL not set: "
+                                                    "PostgreSQL case skipped"})}, as_json)
 
 
 # -- detection ----------------------------------------------------------------------------------

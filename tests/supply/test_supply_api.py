@@ -50,7 +50,8 @@ def test_flow(client: TestClient, auth: dict[str, str]) -> None:
     dup = {**hh, "card_id": "C2"}
     assert client.post("/api/v1/supply/households", headers=auth, json=dup).json()[
         "status"] == "review"
-    assert [r["card_id"] for r in client.get("/api/v1/supply/reviews").json()] == ["C2"]
+    assert [r["card_id"] for r in client.get("/api/v1/supply/reviews",
+                                              headers=auth).json()] == ["C2"]
     assert client.post("/api/v1/supply/entitlements/issue?period=1972-10",
                        headers=auth).json()["created"] == 1
     r = client.post("/api/v1/supply/receipts", headers=auth, json={
@@ -68,9 +69,9 @@ def test_flow(client: TestClient, auth: dict[str, str]) -> None:
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert "10 milk left" in refused.json()["detail"]
-    ent = client.get("/api/v1/supply/entitlements/C1?period=1972-10").json()
+    ent = client.get("/api/v1/supply/entitlements/C1?period=1972-10", headers=auth).json()
     assert ent["goods"]["milk"]["handed_out"] == 20
-    rec = client.get("/api/v1/supply/reconciliation?period=1972-10").json()
+    rec = client.get("/api/v1/supply/reconciliation?period=1972-10", headers=auth).json()
     assert rec["balanced"] and rec["rows"][0]["closing"] == 80
     assert client.post("/api/v1/supply/price-reports", json={
         "point": "P1", "good": "milk", "price_cents": 500}).status_code == 201
@@ -79,8 +80,8 @@ def test_flow(client: TestClient, auth: dict[str, str]) -> None:
 def test_bad_input_is_problem_json(client: TestClient, auth: dict[str, str]) -> None:
     r = client.get("/api/v1/supply/reconciliation?period=October")
     assert r.status_code == 422
-    r = client.post("/api/v1/supply/allocation", json={"claims": [[1, 2]], "supply": [1],
-                                                        "rule": "lottery"})
+    r = client.post("/api/v1/supply/allocation", headers=auth,
+                    json={"claims": [[1, 2]], "supply": [1], "rule": "lottery"})
     assert r.status_code == 422 and "Expected" in r.json()["detail"]
     r = client.post("/api/v1/supply/handouts", headers=auth, json={
         "card": "C1", "point": "P1", "good": "milk", "quantity": 1})
@@ -88,8 +89,10 @@ def test_bad_input_is_problem_json(client: TestClient, auth: dict[str, str]) -> 
     assert client.get("/api/v1/supply/routes/99").status_code == 404
 
 
-def test_allocation_endpoint(client: TestClient) -> None:
-    r = client.post("/api/v1/supply/allocation", json={
+def test_allocation_endpoint(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/api/v1/supply/allocation", json={
+        "claims": [[1]], "supply": [1]}).status_code == 401
+    r = client.post("/api/v1/supply/allocation", headers=auth, json={
         "claims": [[100], [200], [300]], "supply": [300], "rule": "cel"})
     assert r.json()["awards"] == [[0.0], [100.0], [200.0]]
 

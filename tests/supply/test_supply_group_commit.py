@@ -170,11 +170,11 @@ def test_concurrent_submissions_share_commits_and_lose_nothing(shop: Store) -> N
 
 
 def test_one_leader_commits_the_queued_group(shop: Store) -> None:
-    """Deterministic grouping: while the only slot is held, 8 submissions queue; released,
+    """Deterministic grouping: while the only slot is taken, 8 submissions queue; freed,
     one leader writes all 8 in one transaction."""
     cards = _cards(shop, "q", 8)
     gc = GroupCommit(parallel=1)
-    gc._slots.acquire()
+    gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 8
 
     def client(i: int) -> None:
@@ -186,7 +186,10 @@ def test_one_leader_commits_the_queued_group(shop: Store) -> None:
         th.start()
     while len(gc._queue) < 8:
         threading.Event().wait(0.001)
-    gc._slots.release()
+    with gc._lock:  # hand the queue to its oldest caller, as a finishing leader does
+        group = gc._take()
+        group[0].group = group
+        group[0].wake.set()
     for th in threads:
         th.join()
     assert gc.groups == 1 and gc.handled == 8
@@ -210,7 +213,7 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
 
     monkeypatch.setattr(handouts, "hand_out_batch", flaky)
     gc = GroupCommit(parallel=1)
-    gc._slots.acquire()
+    gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 3
     threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, gc.submit(
         shop, HandOutRequest(f"d{i}", cards[i], "flour", 3, "P1", P, AT, "t"))))
@@ -219,7 +222,10 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
         th.start()
     while len(gc._queue) < 3:
         threading.Event().wait(0.001)
-    gc._slots.release()
+    with gc._lock:  # hand the queue to its oldest caller, as a finishing leader does
+        group = gc._take()
+        group[0].group = group
+        group[0].wake.set()
     for th in threads:
         th.join()
     assert calls == [3, 1, 1, 1]

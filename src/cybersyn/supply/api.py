@@ -2,8 +2,12 @@
 entitlements, allocation, ledger movements (idempotent hand-outs), reconciliation, findings,
 price reports, route plans (JSON and PNG plot).
 
-Reads are open; writes need `Authorization: Bearer <token>` of an operator, member, planner
-or admin. Citizens' price reports need no token.
+Access (`cybersyn.supply.access`): districts, points, official prices and route plans are
+public, and citizens' price reports need no token. Everything else needs a principal
+(`Authorization: Bearer <token>` or the Opsroom's session cookie): registry, entitlements,
+review queue, movements, reconciliation and findings of a district only for its supply
+committee (operators and members whose units contain the district id), planners and
+admins; national operations for planners and admins.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from cybersyn.auth import Principal, authenticate
+from cybersyn.auth import Principal
 from cybersyn.errors import Forbidden, InvalidInput
 from cybersyn.store import Store
-from cybersyn.supply import handouts, ledger, plans
+from cybersyn.supply import access, handouts, ledger, plans
 from cybersyn.supply import tables as t
 from cybersyn.supply.allocation import RULES, allocate
 from cybersyn.supply.findings import detect, list_findings, report_price
@@ -38,14 +42,40 @@ def _store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _writer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    with _store(request).read() as conn:
-        who: Principal = authenticate(conn, token)
+def _writer(request: Request) -> Principal:
+    """A principal that may change supply records (401 without, 403 other kinds)."""
+    who = access.principal(request)
     if who.kind not in WRITERS:
         raise Forbidden(f"a {who.kind} may not change supply records")
+    return who
+
+
+def _actor(who: Principal) -> str:
     return f"{who.kind}:{who.id}"
+
+
+def _writer_at_point(request: Request, point: str, what: str) -> str:
+    """The actor's name, if it may `what` at `point` (its district's committee or office)."""
+    who = _writer(request)
+    if not access.is_office(who):
+        with _store(request).read() as conn:
+            access.require_district(who, ledger.district_of_point(conn, point), what)
+    return _actor(who)
+
+
+def _viewer_districts(request: Request, what: str, district: str | None = None,
+                      point: str | None = None) -> frozenset[str] | None:
+    """The districts a read is limited to (None = all, for the office): the one asked
+    for (`district`, or `point`'s) if the caller may see it, else all of the caller's."""
+    who = access.principal(request)
+    with _store(request).read() as conn:
+        mine = access.require_some_district(who, what, ledger.district_ids(conn))
+        if point is not None:
+            district = ledger.district_of_point(conn, point)
+    if district is None:
+        return mine
+    access.require_district(who, district, what)
+    return frozenset({district})
 
 
 def _now() -> datetime:
@@ -73,6 +103,14 @@ def list_points(request: Request, district: str | None = None) -> list[dict[str,
         return [r._asdict() for r in conn.execute(q)]
 
 
+@router.get("/goods")
+def list_goods(request: Request) -> list[dict[str, Any]]:
+    """Rationed goods with their official prices (integer cents per ration unit): public,
+    so that anyone can see when a shop asks more."""
+    with _store(request).read() as conn:
+        return [r._asdict() for r in conn.execute(sa.select(t.goods).order_by(t.goods.c.code))]
+
+
 class PointIn(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     district_id: str = Field(min_length=1, max_length=64)
@@ -84,7 +122,9 @@ class PointIn(BaseModel):
 
 @router.post("/points", status_code=201)
 def add_point(request: Request, body: PointIn) -> dict[str, Any]:
-    actor = _writer(request)
+    who = _writer(request)
+    access.require_district(who, body.district_id, "add distribution points")
+    actor = _actor(who)
     with _store(request).write() as conn:
         if conn.execute(sa.select(t.points.c.id).where(t.points.c.id == body.id)).first():
             raise InvalidInput(f"point {body.id} already exists")
@@ -108,16 +148,18 @@ class HouseholdIn(BaseModel):
 @router.post("/households", status_code=201)
 def register_household(request: Request, body: HouseholdIn) -> dict[str, Any]:
     """Register a household; a probable duplicate is held in the review queue."""
-    _writer(request)
+    access.require_district(_writer(request), body.district_id, "register households")
     with _store(request).write() as conn:
         status = ledger.register(conn, ledger.Household(**body.model_dump()), _now())
     return {"card_id": body.card_id, "status": status}
 
 
 @router.get("/reviews")
-def reviews(request: Request) -> list[dict[str, Any]]:
+def reviews(request: Request, district: str | None = None) -> list[dict[str, Any]]:
+    """Open de-duplication reviews of the caller's districts (all for the office)."""
+    mine = _viewer_districts(request, "see the review queue", district)
     with _store(request).read() as conn:
-        return ledger.open_reviews(conn)
+        return ledger.open_reviews(conn, mine)
 
 
 class Decision(BaseModel):
@@ -126,22 +168,35 @@ class Decision(BaseModel):
 
 @router.post("/reviews/{review_id}")
 def decide_review(request: Request, review_id: int, body: Decision) -> dict[str, Any]:
-    actor = _writer(request)
+    who = _writer(request)
     with _store(request).write() as conn:
-        ledger.resolve_review(conn, review_id, body.approve, actor, _now())
+        access.require_district(who, ledger.district_of_review(conn, review_id),
+                                "decide reviews")
+        ledger.resolve_review(conn, review_id, body.approve, _actor(who), _now())
     return {"review": review_id, "approved": body.approve}
 
 
 # -- entitlements and allocation ------------------------------------------------------------
 @router.get("/entitlements/{card}")
 def entitlements(request: Request, card: str, period: Period) -> dict[str, Any]:
+    """A household's entitlements: its district's committee and the office only."""
+    who = access.principal(request)
     with _store(request).read() as conn:
+        access.require_some_district(who, "see households' entitlements",
+                                     ledger.district_ids(conn))
+        access.require_district(who, ledger.district_of_card(conn, card),
+                                "see households' entitlements")
         return {"card_id": card, "period": period, "goods": ledger.remaining(conn, card, period)}
 
 
 @router.post("/entitlements/issue")
 def issue(request: Request, period: Period, district: str | None = None) -> dict[str, Any]:
-    _writer(request)
+    """Issue the period's entitlements of one district (its committee) or of all (office)."""
+    who = _writer(request)
+    if district is None:
+        access.require_office(who, "issue every district's entitlements")
+    else:
+        access.require_district(who, district, "issue entitlements")
     with _store(request).write() as conn:
         n = ledger.issue_entitlements(conn, period, district)
     return {"period": period, "created": n}
@@ -156,8 +211,10 @@ class AllocationIn(BaseModel):
 
 
 @router.post("/allocation")
-def allocation(body: AllocationIn) -> dict[str, Any]:
-    """Allocate `supply` among `claims` with priority classes and a claims rule."""
+def allocation(request: Request, body: AllocationIn) -> dict[str, Any]:
+    """Allocate `supply` among `claims` with priority classes and a claims rule (up to
+    2·10⁶ cells of computation: any authenticated principal)."""
+    access.principal(request)
     try:
         c = np.asarray(body.claims, dtype=float)
         if c.ndim != 2 or c.size > MAX_CELLS:
@@ -222,7 +279,7 @@ def hand_out(request: Request, response: Response, body: HandOutIn,
     """Hand goods to a household card; refused (422) beyond its remaining entitlement;
     a retry with the same key answers 200 with the first result and changes nothing.
     Concurrent hand-outs share a commit (group commit); each is answered after it."""
-    actor = _writer(request)
+    actor = _writer_at_point(request, body.point, "hand out")
     at = _when(body)
     h = handouts.submit(_store(request), handouts.HandOutRequest(
         _key(body, idem), body.card, body.good, body.quantity, body.point, _period(at), at,
@@ -234,7 +291,7 @@ def hand_out(request: Request, response: Response, body: HandOutIn,
 
 
 def _simple(request: Request, body: Movement, idem: str | None, kind: str) -> dict[str, Any]:
-    actor = _writer(request)
+    actor = _writer_at_point(request, body.point, f"record a {kind}")
     at = _when(body)
     key, period = _key(body, idem), _period(at)
     with _store(request).write() as conn:
@@ -276,36 +333,46 @@ def count(request: Request, body: CountIn, idem: IdemHeader = None) -> dict[str,
 
 
 @router.get("/reconciliation")
-def reconciliation(request: Request, period: Period, point: str | None = None
-                   ) -> dict[str, Any]:
+def reconciliation(request: Request, period: Period, point: str | None = None,
+                   district: str | None = None) -> dict[str, Any]:
+    """Books of the caller's districts (or one district or point of theirs; all for the
+    office): rows and discrepancies."""
+    mine = _viewer_districts(request, "see reconciliations", district, point)
     with _store(request).read() as conn:
-        rec = reconcile(conn, period, point)
+        rec = reconcile(conn, period, point, None if point else mine)
     return {"period": period, "balanced": rec.balanced, "rows": rec.rows,
             "discrepancies": rec.discrepancies}
 
 
 @router.post("/reconciliation")
 def record_reconciliation(request: Request, period: Period) -> dict[str, Any]:
-    """Reconcile and write the outcome (with a digest of the journal) to the audit log."""
-    actor = _writer(request)
+    """Reconcile and write the outcome (with a digest of the journal) to the audit log
+    (the national record: planners and admins)."""
+    who = _writer(request)
+    access.require_office(who, "record the national reconciliation")
     with _store(request).write() as conn:
-        rec = reconcile_and_record(conn, period, actor, _now())
+        rec = reconcile_and_record(conn, period, _actor(who), _now())
     return {"period": period, "balanced": rec.balanced, "discrepancies": rec.discrepancies}
 
 
 # -- findings ----------------------------------------------------------------------------
 @router.get("/findings")
-def findings(request: Request, period: str | None = Query(None, pattern=r"^\d{4}-\d{2}$")
-             ) -> list[dict[str, Any]]:
+def findings(request: Request, period: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+             district: str | None = None) -> list[dict[str, Any]]:
+    """Diversion and price findings at the caller's districts' points (all for the office):
+    they accuse people, so never public."""
+    mine = _viewer_districts(request, "see findings", district)
     with _store(request).read() as conn:
-        return list_findings(conn, period)
+        return list_findings(conn, period, mine)
 
 
 @router.post("/findings")
 def run_detection(request: Request, period: Period) -> list[dict[str, Any]]:
-    actor = _writer(request)
+    """Run detection over every district (peers are compared nationally): office only."""
+    who = _writer(request)
+    access.require_office(who, "run detection")
     with _store(request).write() as conn:
-        return detect(conn, period, actor, _now())
+        return detect(conn, period, _actor(who), _now())
 
 
 class PriceReportIn(BaseModel):

@@ -94,9 +94,14 @@ def _month_bounds(period: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def list_findings(conn: sa.Connection, period: str | None = None) -> list[dict[str, Any]]:
+def list_findings(conn: sa.Connection, period: str | None = None,
+                  districts: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Findings (highest score first), of one period and of `districts`' points if given."""
     q = sa.select(t.findings).order_by(t.findings.c.score.desc())
     if period is not None:
         q = q.where(t.findings.c.period == period)
+    if districts is not None:
+        q = q.where(t.findings.c.point_id.in_(sa.select(t.points.c.id).where(
+            t.points.c.district_id.in_(sorted(districts)))))
     return [{"id": r.id, "period": r.period, "point": r.point_id, "kind": r.kind,
              "score": r.score, "evidence": json.loads(r.evidence)} for r in conn.execute(q)]

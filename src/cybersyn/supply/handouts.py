@@ -219,20 +219,31 @@ def _replay(conn: sa.Connection, old: Any, r: HandOutRequest) -> HandOut:
 @dataclass(eq=False)
 class _Job:
     request: HandOutRequest
-    taken: bool = False
+    done: bool = False
+    group: list[_Job] | None = None
     outcome: Outcome | None = None
     error: BaseException | None = None
-    finished: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 class GroupCommit:
     """Concurrent hand-outs share transactions; `parallel` groups in flight at once (1 on
-    SQLite, whose one writer serialises them anyway)."""
+    SQLite, whose one writer serialises them anyway).
+
+    A caller queues its job. If fewer than `parallel` groups are in flight it leads: takes
+    every queued job (up to `max_group`), writes them in one transaction, commits, wakes
+    their callers, and hands the next group (taken from the queue at once) to the oldest
+    caller in it. Else it sleeps until its job is done or a group is handed to it. Each
+    commit wakes only its own callers and the next leader. (Earlier versions woke every
+    waiting thread, or made waiters pass a semaphore to learn their job was done: under
+    the GIL that left ~1 job per group.)
+    """
 
     def __init__(self, parallel: int = 1, max_group: int = MAX_GROUP) -> None:
-        self._slots = threading.BoundedSemaphore(parallel)
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
+        self._leading = 0
+        self._parallel = parallel
         self._max = max_group
         self.groups = 0
         self.handled = 0
@@ -243,9 +254,13 @@ class GroupCommit:
         job = _Job(request)
         with self._lock:
             self._queue.append(job)
-        while self._lead(store, job):
-            pass
-        job.finished.wait()
+            if self._leading < self._parallel:
+                self._leading += 1
+                job.group = self._take()
+        if job.group is None:
+            job.wake.wait()  # done, or a group (headed by our job) was handed to us
+        if job.group is not None:
+            self._lead(store, job.group)
         if job.error is not None:
             raise job.error
         assert job.outcome is not None
@@ -253,21 +268,29 @@ class GroupCommit:
             raise job.outcome
         return job.outcome
 
-    def _lead(self, store: Store, job: _Job) -> bool:
-        """When a slot is free: if `job` is still queued, commit every queued job (up to
-        max_group) and say whether `job` is still waiting; else leave at once."""
-        with self._slots:
-            with self._lock:
-                if job.taken:
-                    return False
-                group = self._queue[:self._max]
-                del self._queue[:self._max]
-                for j in group:
-                    j.taken = True
-                self.groups += 1
-                self.handled += len(group)
+    def _take(self) -> list[_Job]:
+        """The queue's head (called holding the lock)."""
+        group = self._queue[:self._max]
+        del self._queue[:self._max]
+        self.groups += 1
+        self.handled += len(group)
+        return group
+
+    def _lead(self, store: Store, group: list[_Job]) -> None:
+        """Commit `group`, wake its callers, hand the next group to its oldest caller."""
+        try:
             self._commit(store, group)
-            return not job.taken
+        finally:
+            with self._lock:
+                for j in group:
+                    j.done = True
+                    j.wake.set()
+                if self._queue:
+                    nxt = self._take()
+                    nxt[0].group = nxt
+                    nxt[0].wake.set()
+                else:
+                    self._leading -= 1
 
     def _commit(self, store: Store, group: list[_Job]) -> None:
         try:
@@ -281,9 +304,6 @@ class GroupCommit:
             for j in group:
                 j.outcome, j.error = None, e
             raise
-        finally:
-            for j in group:
-                j.finished.set()
 
     @staticmethod
     def _transaction(store: Store, jobs: list[_Job]) -> None:

@@ -138,9 +138,15 @@ def district_summary(conn: sa.Connection) -> list[dict[str, Any]]:
              "points": pts.get(r.id, 0)} for r in rows]
 
 
-def open_reviews(conn: sa.Connection) -> list[dict[str, Any]]:
-    """The de-duplication review queue (open reviews, oldest first)."""
+def open_reviews(conn: sa.Connection, districts: frozenset[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """The de-duplication review queue (open reviews, oldest first), of `districts`'
+    households if given."""
     q = sa.select(t.reviews).where(t.reviews.c.status == "open").order_by(t.reviews.c.id)
+    if districts is not None:
+        h = t.households
+        q = q.where(t.reviews.c.card_id.in_(sa.select(h.c.card_id).where(
+            h.c.district_id.in_(sorted(districts)))))
     return [{"id": r.id, "card_id": r.card_id, "duplicate_of": r.duplicate_of,
              "reason": r.reason, "created_at": r.created_at.isoformat()}
             for r in conn.execute(q)]
@@ -327,3 +333,36 @@ def remaining(conn: sa.Connection, card: str, period: str) -> dict[str, dict[str
         raise NotFound(f"no entitlements for card {card} in {period}")
     return {r.good: {"entitled": r.entitled, "handed_out": r.handed_out,
                      "remaining": r.entitled - r.handed_out} for r in rows}
+
+
+def district_of_point(conn: sa.Connection, point: str) -> str:
+    d = conn.execute(sa.select(t.points.c.district_id).where(t.points.c.id == point)
+                     ).scalar_one_or_none()
+    if d is None:
+        raise NotFound(f"distribution point {point!r} does not exist")
+    return str(d)
+
+
+def district_of_card(conn: sa.Connection, card: str) -> str:
+    d = conn.execute(sa.select(t.households.c.district_id).where(
+        t.households.c.card_id == card)).scalar_one_or_none()
+    if d is None:
+        raise NotFound(f"card {card} is not registered")
+    return str(d)
+
+
+def district_of_review(conn: sa.Connection, review_id: int) -> str:
+    card = conn.execute(sa.select(t.reviews.c.card_id).where(t.reviews.c.id == review_id)
+                        ).scalar_one_or_none()
+    if card is None:
+        raise NotFound(f"review {review_id} does not exist")
+    return district_of_card(conn, str(card))
+
+
+def district_ids(conn: sa.Connection) -> frozenset[str]:
+    """Every district id: the foundation's districts and those of distribution points."""
+    from cybersyn.store.schema import districts
+
+    ids = set(conn.execute(sa.select(districts.c.id)).scalars())
+    ids |= set(conn.execute(sa.select(t.points.c.district_id).distinct()).scalars())
+    return frozenset(str(i) for i in ids)

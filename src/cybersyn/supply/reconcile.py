@@ -79,23 +79,39 @@ def _counts(conn: sa.Connection, period: str) -> dict[tuple[str, str], int]:
     return {(p, g): int(qty) for p, g, qty in conn.execute(q)}
 
 
-def _entitlement_mismatches(conn: sa.Connection, period: str) -> list[str]:
+def _entitlement_mismatches(conn: sa.Connection, period: str,
+                            districts: frozenset[str] | None = None) -> list[str]:
     j, e = t.journal, t.entitlements
     sums = sa.select(j.c.card_id, j.c.good, sa.func.sum(j.c.quantity).label("q")).where(
         j.c.kind == "handout", j.c.period == period).group_by(j.c.card_id, j.c.good).subquery()
     q = sa.select(e.c.card_id, e.c.good, e.c.handed_out, sums.c.q).select_from(
         e.outerjoin(sums, sa.and_(sums.c.card_id == e.c.card_id, sums.c.good == e.c.good))
     ).where(e.c.period == period, e.c.handed_out != sa.func.coalesce(sums.c.q, 0))
+    if districts is not None:
+        h = t.households
+        q = q.where(e.c.card_id.in_(sa.select(h.c.card_id).where(
+            h.c.district_id.in_(sorted(districts)))))
     return [f"card {c} {g}: entitlement records {h} handed out, journal {q_ or 0}"
             for c, g, h, q_ in conn.execute(q)]
 
 
-def reconcile(conn: sa.Connection, period: str, point: str | None = None) -> Reconciliation:
-    """Reconcile every point (or one) for `period` (YYYY-MM); read-only."""
+def points_in(conn: sa.Connection, districts: frozenset[str]) -> set[str]:
+    """Ids of the distribution points of `districts`."""
+    return set(conn.execute(sa.select(t.points.c.id).where(
+        t.points.c.district_id.in_(sorted(districts)))).scalars())
+
+
+def reconcile(conn: sa.Connection, period: str, point: str | None = None,
+              districts: frozenset[str] | None = None) -> Reconciliation:
+    """Reconcile every point (or one, or those of `districts`) for `period` (YYYY-MM);
+    read-only. Card mismatches are listed without `point`, for `districts`' cards."""
     _check_period(period)
     acc = _aggregate(conn, period, point)
     counts = _counts(conn, period)
     keys = sorted(set(acc) | {k for k in counts if point is None or k[0] == point})
+    if districts is not None:
+        mine = points_in(conn, districts)
+        keys = [k for k in keys if k[0] in mine]
     flows = {f: np.array([acc.get(k, {}).get(f, 0) for k in keys], dtype=float)
              for f in FLOWS}
     counted = np.array([counts.get(k, np.nan) for k in keys], dtype=float)
@@ -114,7 +130,7 @@ def reconcile(conn: sa.Connection, period: str, point: str | None = None) -> Rec
             problems.append(f"point {p} {g}: counted {seen}, book {closing} "
                             f"(discrepancy {seen - closing:+d})")
     if point is None:
-        problems += _entitlement_mismatches(conn, period)
+        problems += _entitlement_mismatches(conn, period, districts)
     return Reconciliation(period, rows, problems)
 
 
