@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cybersyn.errors import InvalidInput
+from cybersyn.plan.harmony_pg import PgParams, pg_polish
 from cybersyn.plan.kantorovich import kantorovich_plan
 from cybersyn.plan.leontief import Leontief
 from cybersyn.plan.lp import solve_lp
@@ -37,8 +38,10 @@ class HarmonyParams:
     """rounds: price-adjustment rounds (stop early when the best plan has not improved by
     more than tol, relatively, for `patience` rounds); tol: accepted relative overshoot of a limit;
     s_max: largest over-fulfilment considered (sᵢ ≤ s_max); step: exponent of the
-    multiplicative price update; solve_tol: relative residual of the Leontief solves inside
-    the rounds; tangents: points sₖ where H is linearised for the LP."""
+    multiplicative price update; polish: largest number of projected-gradient steps on the
+    gross outputs after the price rounds (0: none; see harmony_pg); solve_tol: relative
+    residual of the Leontief solves inside the rounds; tangents: points sₖ where H is
+    linearised for the LP."""
 
     rounds: int = 100
     patience: int = 15
@@ -46,6 +49,7 @@ class HarmonyParams:
     tol: float = 1e-4
     s_max: float = S_MAX
     step: float = 2.0
+    polish: int = 2000
     tangents: tuple[float, ...] = (*np.linspace(-0.99, 0.6, 60).tolist(),
                                    *np.linspace(0.65, S_MAX, 40).tolist())
 
@@ -62,6 +66,8 @@ class HarmonyParams:
             raise ValueError("Expected s_max > 0.")
         if not 0 < self.step <= 4:
             raise ValueError("Expected step in (0, 4].")
+        if self.polish < 0:
+            raise ValueError("Expected polish >= 0.")
         if len(self.tangents) < 2 or min(self.tangents) <= -1:
             raise ValueError("Expected at least two tangent points, all > -1.")
 
@@ -167,6 +173,12 @@ def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
         rho = _raise(rho, over_res, mu * np.ones_like(rho), step)
     _, x, mu, pi, rho, at = best
     note = f"best at round {at} of {k}" if at else f"proportional plan kept after {k} rounds"
+    if params.polish and not np.isfinite(p.resource_limits).any() and prop.lam > 0:
+        xp, steps = pg_polish(p, x, prop.x / prop.lam, params.s_max, PgParams(params.polish))
+        gain = harmony_value(p, p.net_output(xp), params.s_max) - best[0]
+        if gain > 0:
+            x = xp
+            note += f"; projected gradient {steps} steps, +{gain:.4g}"
     return _result(p, x, mu, pi, rho, v, note, lu)
 
 
