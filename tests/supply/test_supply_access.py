@@ -35,14 +35,14 @@ COMMITTEES = {"jap-d01": Principal("member", "rosa", units=frozenset({"D01"})),
 
 
 @pytest.fixture
-def client(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     real = access.authenticate
 
     def authenticate(conn: sa.Connection, token: str | None) -> Principal:
         return COMMITTEES.get(token or "") or real(conn, token)
 
     monkeypatch.setattr(access, "authenticate", authenticate)
-    with demo_store.write() as conn:
+    with store.write() as conn:
         ledger.add_point(conn, "P1", "D01", "Almacén 1")
         ledger.add_point(conn, "P2", "D02", "Almacén 2")
         ledger.set_good(conn, "milk", "Milk", "litre", 120)
@@ -55,7 +55,7 @@ def client(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestC
             ledger.receive(conn, f"r-{point}", point, "milk", 100, P, AT, "depot")
         report_price(conn, "P1", "milk", 400, "vecina", AT)
         detect(conn, P, "test", AT)
-    with TestClient(create_app(demo_store)) as c:
+    with TestClient(create_app(store)) as c:
         yield c
 
 
@@ -65,6 +65,7 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def tokens(demo_store: Store) -> dict[str, dict[str, str]]:
+    """Intake tokens (operators and enterprises need the demo economy's units)."""
     return {"d01": bearer("jap-d01"), "d02": bearer("jap-d02"),
             "planner": bearer(issue(demo_store, "planner", "odeplan").token),
             "operator": bearer(issue(demo_store, "operator", "CL.copper").token),
