@@ -42,6 +42,38 @@ WRITER = textwrap.dedent("""
 """)
 
 
+GROUP_WRITER = textwrap.dedent("""
+    import itertools, sys, threading
+    from datetime import UTC, datetime
+    from cybersyn.errors import InvalidInput
+    from cybersyn.store import Store
+    from cybersyn.supply.handouts import HandOutRequest, submit
+    store = Store(sys.argv[1])
+    at = datetime(1972, 10, 5, tzinfo=UTC)
+    n, keys, out = int(sys.argv[2]), itertools.count(), threading.Lock()
+    def say(line):
+        with out:
+            sys.stdout.write(line + "\\n")
+            sys.stdout.flush()
+    def client():
+        for k in iter(lambda: next(keys), None):
+            if k >= n:
+                return
+            try:
+                h = submit(store, HandOutRequest(f"k{k}", f"C{k % 40}", "milk", 1, "P1",
+                                                 "1972-10", at, "t"))
+            except InvalidInput:
+                say(f"refused k{k}")
+                continue
+            say(f"ack k{k} {int(h.replayed)}")
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+""")
+
+
 def _seed(store: Store) -> None:
     with store.write() as conn:
         ledger.add_point(conn, "P1", "D01", "Almacén")
@@ -54,15 +86,17 @@ def _seed(store: Store) -> None:
         ledger.receive(conn, "r1", "P1", "milk", CARDS * 15, P, AT, "depot")
 
 
-def _writer(url: str, n: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", WRITER, url, str(n)],
+def _writer(url: str, n: int, script: str = WRITER) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", script, url, str(n)],
                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
 @pytest.mark.slow
-def test_kill9_loses_no_acknowledged_hand_out(store: Store) -> None:
+@pytest.mark.parametrize("script", [WRITER, GROUP_WRITER], ids=["alone", "group_commit"])
+def test_kill9_loses_no_acknowledged_hand_out(store: Store, script: str) -> None:
+    """`group_commit`: 8 threads hand out through `handouts.submit`, sharing commits."""
     _seed(store)
-    proc = _writer(store.url, 10_000)
+    proc = _writer(store.url, 10_000, script)
     acked = []
     assert proc.stdout is not None
     for line in proc.stdout:
