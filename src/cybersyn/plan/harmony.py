@@ -49,7 +49,7 @@ class HarmonyParams:
     tol: float = 1e-4
     s_max: float = S_MAX
     step: float = 2.0
-    polish: int = 2000
+    polish: int = 300
     tangents: tuple[float, ...] = (*np.linspace(-0.99, 0.6, 60).tolist(),
                                    *np.linspace(0.65, S_MAX, 40).tolist())
 

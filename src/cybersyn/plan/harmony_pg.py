@@ -18,7 +18,7 @@ Cost per step: about three sparse products with A, so O(nnz) per step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,14 +29,17 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class PgParams:
-    """iterations: largest number of projected-gradient steps; tol: stop when the step moves
-    the scaled outputs by less than tol (max norm), or when `memory` steps together gain less
-than `stall` relatively; memory: non-monotone line-search window."""
+    """iterations: largest number of projected-gradient steps in all; tol: stop when the
+    unit-step projected gradient is below tol (max norm, a KKT point), or when the best value
+    of the last 5·memory steps beats the earlier best by less than `stall` relatively;
+    memory: non-monotone line-search window; rho: augmented-Lagrangian penalty on negative
+    net output (times the median weight)."""
 
-    iterations: int = 2000
+    iterations: int = 300
     tol: float = 1e-7
     memory: int = 10
     stall: float = 1e-9
+    rho: float = 10.0
 
     def __post_init__(self) -> None:
         if self.iterations < 1:
@@ -45,6 +48,8 @@ than `stall` relatively; memory: non-monotone line-search window."""
             raise ValueError("Expected tol in (0, 1).")
         if not 0 <= self.stall < 1:
             raise ValueError("Expected stall in [0, 1).")
+        if not self.rho > 0:
+            raise ValueError("Expected rho > 0.")
         if self.memory < 1:
             raise ValueError("Expected memory >= 1.")
 
@@ -66,30 +71,32 @@ def _project(v: np.ndarray, ub: np.ndarray, a: np.ndarray, b: float) -> np.ndarr
     return np.asarray(np.clip(v - hi * a, 0.0, ub))
 
 
-def _objective(p: PlanProblem, xhat: np.ndarray, s_max: float) -> Objective:
-    """f(u) and its gradient in scaled outputs u (x = x̂ ∘ u); also returns the net output."""
+def _objective(p: PlanProblem, xhat: np.ndarray, s_max: float, rho: float,
+               nu: np.ndarray) -> Objective:
+    """f(u) and its gradient in scaled outputs u (x = x̂ ∘ u); also returns the net output.
+    The constraints cᵢ = yᵢ/scaleᵢ ≥ 0 (net output not negative; scale tᵢ, or x̂ᵢ for products
+    without a target) enter through the augmented Lagrangian term
+    −Σ (max(0, νᵢ − ρcᵢ)² − νᵢ²) / 2ρ (Nocedal & Wright, *Numerical Optimization*, 2006,
+    §17.4); nu has shape (n,)."""
     t, w = p.targets, p.weights
     assert w is not None
     on = t > 0
-    # products without a target: quadratic penalty on negative net output, scaled by x̂
     scale = np.where(on, np.maximum(t, 1e-300), np.maximum(xhat, 1e-12))
-    kappa = float(np.median(w[on])) if on.any() else 1.0
 
     def f(u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         x = xhat * u
         y = p.net_output(x)
-        s = y / scale - 1.0
+        c = y / scale
         val = np.zeros_like(y)
         d = np.zeros_like(y)
-        so = np.minimum(s[on], s_max)
+        so = np.minimum(c[on] - 1.0, s_max)
         neg = so < 0
         val[on] = w[on] * np.where(neg, so - 0.5 * so * so, np.log1p(np.maximum(so, 0.0)))
-        up = np.where(s[on] < s_max, 1.0 / (1.0 + np.maximum(so, 0.0)), 0.0)
+        up = np.where(c[on] - 1.0 < s_max, 1.0 / (1.0 + np.maximum(so, 0.0)), 0.0)
         d[on] = w[on] * np.where(neg, 1.0 - so, up)
-        off = ~on
-        r = np.minimum(s[off] + 1.0, 0.0)  # negative net output / x̂
-        val[off] = -kappa * r * r
-        d[off] = -2.0 * kappa * r
+        z = np.maximum(nu - rho * c, 0.0)
+        val -= (z * z - nu * nu) / (2.0 * rho)
+        d += z
         g = d / scale
         grad = xhat * (g - p.A.T @ g) if p.B is None else xhat * (p.B.T @ g - p.A.T @ g)
         return float(val.sum()), np.asarray(grad), y
@@ -109,24 +116,28 @@ def _steps(p: PlanProblem, xhat: np.ndarray, u: np.ndarray, f: Objective,
     k = 0
     for k in range(1, params.iterations + 1):
         d = _project(u + alpha * g, ub, a, b) - u
-        if float(np.abs(d).max()) < params.tol:
-            break
+        if float(np.abs(d).max()) < params.tol * max(alpha, 1.0) and \
+                float(np.abs(_project(u + g, ub, a, b) - u).max()) < params.tol:
+            break  # the unit-step projected gradient vanishes: a KKT point
         ref, slope, lam = max(history[-params.memory:]), float(g @ d), 1.0
         while True:
             un = u + lam * d
             vn, gn, _ = f(un)
-            if vn >= ref + 1e-4 * lam * slope or lam < 1e-10:
+            if vn >= ref + 1e-4 * lam * slope:
                 break
             lam *= 0.5
+            if lam < 1e-4:  # no ascent along the projected gradient: stop here
+                return u, k
         sv, yv = un - u, gn - g
         sy = float(sv @ yv)
         alpha = float(sv @ sv) / -sy if sy < 0 else 1e3 * alpha
         alpha = min(max(alpha, 1e-12), 1e12)
         u, g = un, gn
         history.append(vn)
-        if k > params.memory and \
-                vn - history[-params.memory - 1] <= params.stall * max(abs(vn), 1e-300):
-            break
+        window = 5 * params.memory
+        if k > window and max(history[-window:]) - max(history[:-window]) \
+                <= params.stall * max(abs(vn), 1e-300):
+            break  # the best value gained too little over the last `window` steps
     return u, k
 
 
@@ -137,10 +148,22 @@ def pg_polish(p: PlanProblem, x0: np.ndarray, xhat: np.ndarray, s_max: float,
     Needs one technique per product and no scarce-resource rows (capacity and labour only)."""
     params = params or PgParams()
     xhat = np.maximum(xhat, 1e-12 * max(float(xhat.max(initial=0.0)), 1.0))
-    f = _objective(p, xhat, s_max)
-    u, k = _steps(p, xhat, x0 / xhat, f, params)
-    x = xhat * u
-    return _mix_nonnegative(p, x0, x), k
+    u, total = x0 / xhat, 0
+    w = p.weights
+    assert w is not None
+    on = p.targets > 0
+    scale = np.where(on, np.maximum(p.targets, 1e-300), xhat)
+    rho = params.rho * (float(np.median(w[on])) if on.any() else 1.0)
+    nu = np.zeros(p.n)
+    while total < params.iterations:
+        budget = replace(params, iterations=params.iterations - total)
+        u, k = _steps(p, xhat, u, _objective(p, xhat, s_max, rho, nu), budget)
+        total += k
+        c = p.net_output(xhat * u) / scale
+        nu = np.maximum(nu - rho * c, 0.0)
+        if float(c.min(initial=0.0)) > -params.tol:
+            break
+    return _mix_nonnegative(p, x0, xhat * u), total
 
 
 def _mix_nonnegative(p: PlanProblem, x0: np.ndarray, x: np.ndarray) -> np.ndarray:
