@@ -163,7 +163,29 @@ def pg_polish(p: PlanProblem, x0: np.ndarray, xhat: np.ndarray, s_max: float,
         nu = np.maximum(nu - rho * c, 0.0)
         if float(c.min(initial=0.0)) > -params.tol:
             break
-    return _mix_nonnegative(p, x0, xhat * u), total
+    return _mix_nonnegative(p, x0, _fill_deficits(p, xhat * u)), total
+
+
+def _fill_deficits(p: PlanProblem, x: np.ndarray, rounds: int = 50) -> np.ndarray:
+    """Raise the gross output of products whose net output is negative by their deficit
+    (which draws a little more of their inputs, so repeat; the deficits shrink like the
+    powers of A), then shrink uniformly if labour is exceeded. Returns x unchanged if a
+    capacity would be broken."""
+    assert p.capacity is not None
+    if not p.square:
+        return x
+    y = p.net_output(x)
+    out = x.copy()
+    for _ in range(rounds):
+        need = np.maximum(-y, 0.0)
+        if not need.any():
+            break
+        out += need
+        y = p.net_output(out)
+    hours = float(p.labour @ out)
+    if hours > p.labour_available:  # shrink uniformly: net output keeps its sign
+        out *= float(p.labour_available) / hours
+    return out if bool(np.all(out <= p.capacity)) else x
 
 
 def _mix_nonnegative(p: PlanProblem, x0: np.ndarray, x: np.ndarray) -> np.ndarray:
