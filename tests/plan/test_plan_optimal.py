@@ -159,9 +159,9 @@ def test_harmony_is_feasible_and_near_the_lp_bound(seed: int, cap: bool) -> None
     assert ours.value >= harmony_value(p, proportional.net) - 1e-9
     bound = harmony_upper_bound(p)
     assert ours.value <= bound + 1e-6 * abs(bound)
-    # labour only: exact up to bisection; tight capacities (many bind): the balancing
-    # converges slowly, measured 0.5-1% after 100 rounds
-    assert (bound - ours.value) / abs(bound) < (0.015 if cap else 1e-3)
+    # labour only: exact up to bisection; tight capacities (many bind): price rounds then the
+    # projected-gradient polish, measured 0.14% and 0.24% below the (loose) tangent bound
+    assert (bound - ours.value) / abs(bound) < (0.01 if cap else 1e-3)
     lp = harmony_lp(p)
     assert_plan_feasible(lp)
     assert lp.value <= bound + 1e-6 * abs(bound)
