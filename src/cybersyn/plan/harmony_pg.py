@@ -163,7 +163,9 @@ def pg_polish(p: PlanProblem, x0: np.ndarray, xhat: np.ndarray, s_max: float,
         nu = np.maximum(nu - rho * c, 0.0)
         if float(c.min(initial=0.0)) > -params.tol:
             break
-    return _mix_nonnegative(p, x0, _fill_deficits(p, xhat * u)), total
+    assert p.capacity is not None
+    x = np.minimum(xhat * u, p.capacity)  # rounding of x̂ ∘ u may pass a capacity by an ulp
+    return _mix_nonnegative(p, x0, _fill_deficits(p, x)), total
 
 
 def _fill_deficits(p: PlanProblem, x: np.ndarray, rounds: int = 50) -> np.ndarray:
@@ -185,7 +187,10 @@ def _fill_deficits(p: PlanProblem, x: np.ndarray, rounds: int = 50) -> np.ndarra
     hours = float(p.labour @ out)
     if hours > p.labour_available:  # shrink uniformly: net output keeps its sign
         out *= float(p.labour_available) / hours
-    return out if bool(np.all(out <= p.capacity)) else x
+    over = out > p.capacity
+    if np.any(out[over] > p.capacity[over] * (1 + 1e-12)):
+        return x
+    return np.asarray(np.minimum(out, p.capacity))
 
 
 def _mix_nonnegative(p: PlanProblem, x0: np.ndarray, x: np.ndarray) -> np.ndarray:
