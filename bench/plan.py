@@ -112,13 +112,14 @@ def _kantorovich_highs(n: int) -> dict[str, Any]:
 
 
 def _harmony_ours(n: int) -> dict[str, Any]:
-    from cybersyn.plan import harmony_plan
+    from cybersyn.plan import harmony_plan, harmony_value, kantorovich_plan
 
     p = _problem(n)
     t = time.perf_counter()
     r = harmony_plan(p)
-    return {"seconds": time.perf_counter() - t, "nnz": int(p.A.nnz), "value": r.value,
-            "method": r.method}
+    sec = time.perf_counter() - t
+    return {"seconds": sec, "nnz": int(p.A.nnz), "value": r.value, "method": r.method,
+            "proportional_value": harmony_value(p, kantorovich_plan(p).net)}
 
 
 def _harmony_lp(n: int) -> dict[str, Any]:
@@ -215,8 +216,9 @@ def main() -> None:
                     "peer_peak_mb": None if peer is None else round(peer["peak_mb"], 1)}
             if name and peer is None:
                 line["peer_note"] = "failed or timed out"
-            if "method" in ours:
-                line["method"] = ours["method"]
+            for key in ("method", "value", "proportional_value"):
+                if key in ours and task == "harmony":
+                    line[key] = ours[key]
             print(json.dumps(line) if args.json else line, flush=True)
     print(json.dumps({"anchors": ANCHORS}) if args.json else ANCHORS)
     sys.stdout.flush()
