@@ -48,7 +48,9 @@ def test_supply_as_planner_shows_findings_and_route_plot(page: Any,
     assert page.errors == []
 
 
-def test_simulate_run_from_the_page_by_keyboard(page: Any, client: Any) -> None:
+def test_simulate_run_from_the_page_by_keyboard(page: Any, client: Any,
+                                                planner_token: str) -> None:
+    page.login_as(planner_token)
     before = len(client.get("/api/v1/simulate/runs").json())
     page.goto("/simulate")
     page.page.wait_for_function("document.querySelectorAll('#compare canvas').length >= 3")

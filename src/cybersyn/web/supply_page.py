@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from cybersyn.auth import Principal
 from cybersyn.errors import NotFound
 from cybersyn.store import Store
 from cybersyn.web import charts, session, sources
@@ -29,18 +30,30 @@ MAX_ROUTE_PLOTS = 4
 def supply_page(request: Request, period: str | None = Query(
         None, pattern=r"^\d{4}-\d{2}$")) -> HTMLResponse:
     who = session.principal_of(request)
-    allowed = session.may_see_findings(who)
-    ctx: dict[str, Any] = {"available": sources.has("supply.api"), "findings_allowed": allowed,
+    ctx: dict[str, Any] = {"available": sources.has("supply.api"), "findings_allowed": False,
                            "period": None, "districts": [], "routes": []}
     if ctx["available"]:
         try:
-            ctx.update(supply_context(request.app.state.store, period, allowed))
+            ctx.update(supply_context(request.app.state.store, period, who))
         except sa.exc.DatabaseError:
             ctx["available"] = False
     return render(request, "supply.html", **ctx)
 
 
-def supply_context(store: Store, period: str | None, allowed: bool) -> dict[str, Any]:
+def findings_scope(conn: sa.Connection, who: Principal | None
+                   ) -> tuple[bool, frozenset[str] | None]:
+    """(may see any findings, the districts whose findings: None = all), by the supply
+    package's own rule: planners and admins everything, a committee its districts."""
+    if who is None:
+        return False, frozenset()
+    access = importlib.import_module("cybersyn.supply.access")
+    ledger = importlib.import_module("cybersyn.supply.ledger")
+    districts = access.districts_of(who, ledger.district_ids(conn))
+    return districts is None or bool(districts), districts
+
+
+def supply_context(store: Store, period: str | None,
+                   who: Principal | None) -> dict[str, Any]:
     ledger = importlib.import_module("cybersyn.supply.ledger")
     plans = importlib.import_module("cybersyn.supply.plans")
     with store.read() as conn:
@@ -57,8 +70,10 @@ def supply_context(store: Store, period: str | None, allowed: bool) -> dict[str,
                                "goods": sorted({g for d in met.values() for g in d}),
                                "units": units, "routes": routes,
                                "totals": totals(met)}
+        allowed, scope = findings_scope(conn, who)
+        out["findings_allowed"] = allowed
         if allowed and period:
-            out.update(discrepancies_and_findings(conn, period))
+            out.update(discrepancies_and_findings(conn, period, scope))
     return out
 
 
@@ -120,12 +135,13 @@ def totals(met: dict[str, dict[str, tuple[int, int]]]) -> dict[str, dict[str, An
             for g, (e, h) in sorted(acc.items())}
 
 
-def discrepancies_and_findings(conn: sa.Connection, period: str) -> dict[str, Any]:
+def discrepancies_and_findings(conn: sa.Connection, period: str,
+                               districts: frozenset[str] | None = None) -> dict[str, Any]:
     reconcile = importlib.import_module("cybersyn.supply.reconcile")
     findings = importlib.import_module("cybersyn.supply.findings")
-    rec = reconcile.reconcile(conn, period)
+    rec = reconcile.reconcile(conn, period, districts=districts)
     return {"discrepancies": rec.discrepancies, "reconciled_rows": len(rec.rows),
-            "findings": findings.list_findings(conn, period)}
+            "findings": findings.list_findings(conn, period, districts=districts)}
 
 
 def todays_routes(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
