@@ -81,3 +81,21 @@ def test_projection_onto_box_and_labour_matches_a_qp() -> None:
 def test_polish_parameters_are_named() -> None:
     with pytest.raises(ValueError, match="Expected iterations"):
         PgParams(iterations=0)
+
+
+def test_polish_never_loses_and_beats_the_rounds_with_tight_capacities() -> None:
+    """The polish starts from the price rounds' best plan and keeps only a better one; on a
+    capacity-bound random economy it must find one, and stay feasible (net output >= 0)."""
+    from cybersyn.plan import HarmonyParams
+    from cybersyn.plan.synthetic import random_economy
+
+    eco = random_economy(300, seed=5, inputs=(3, 10))
+    need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
+    p = PlanProblem(eco.A, eco.labour, eco.final_demand, labour_available=0.9 * need,
+                    capacity=eco.capacity * 0.7)
+    rounds = harmony_plan(p, HarmonyParams(polish=0))
+    polished = harmony_plan(p)
+    assert_plan_feasible(polished)
+    assert polished.value > rounds.value
+    assert polished.value >= harmony_value(p, kantorovich_plan(p).net)
+    assert "projected gradient" in polished.method
