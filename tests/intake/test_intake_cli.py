@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -51,3 +54,25 @@ def test_ingest_csv(demo_store, tmp_path):
 def test_alerts_escalate_cli(demo_store):
     r = run("alerts", "escalate", "--now", "1972-10-09T00:00:00Z", "-d", demo_store.url)
     assert r.exit_code == 0 and "escalated 0" in r.stdout
+
+
+def test_operator_token_for_a_district_is_its_supply_committee(tmp_path: Path) -> None:
+    """A district (not a unit of the tree) gets an operator token; the supply package then
+    treats its holder as that district's committee."""
+    from cybersyn.auth import authenticate
+    from cybersyn.economy import demo_economy
+    from cybersyn.errors import NotFound
+    from cybersyn.intake.tokens import issue
+    from cybersyn.store import Store
+    from cybersyn.supply.access import districts_of
+
+    store = Store(f"sqlite:///{tmp_path}/d.db")
+    store.migrate()
+    store.save_economy(demo_economy())
+    issued = issue(store, "operator", "D01")
+    with store.read() as conn:
+        who = authenticate(conn, issued.token)
+    assert districts_of(who) == frozenset({"D01"})
+    with pytest.raises(NotFound):
+        issue(store, "enterprise", "D01")
+    store.close()

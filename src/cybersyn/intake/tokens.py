@@ -36,7 +36,8 @@ def issue(store: Store, kind: str, subject: str, *, actor: str = "cli",
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if not subject or len(subject) > 128:
         raise InvalidInput("subject must be 1..128 characters")
-    if kind in UNIT_KINDS and subject not in catalog(store).parent:
+    if kind in UNIT_KINDS and subject not in catalog(store).parent \
+            and not (kind == "operator" and _is_district(store, subject)):
         raise NotFound(f"unknown unit {subject!r}")
     token = new_token()
     digest = token_digest(token)
@@ -50,6 +51,17 @@ def issue(store: Store, kind: str, subject: str, *, actor: str = "cli",
         audit.append(conn, actor, "token.issue", f"{kind}:{subject}", {"token_id": token_id},
                      at=when)
     return IssuedToken(token, token_id, principal_of(kind, subject, unit))
+
+
+def _is_district(store: Store, subject: str) -> bool:
+    """A district id: an operator token for it is its supply committee's credential."""
+    import sqlalchemy as sa
+
+    from cybersyn.store.schema import districts
+
+    with store.read() as conn:
+        return conn.execute(sa.select(districts.c.id).where(districts.c.id == subject)
+                            ).first() is not None
 
 
 def principal_of(kind: str, principal_id: str, unit_id: str | None) -> Principal:
