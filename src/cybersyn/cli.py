@@ -149,7 +149,7 @@ def demo(
         _print_summary(body) if isinstance(body, dict) else console.print(body)
     if serve:
         _demo_login(store)
-        _serve(store, port)
+        _serve(store, port, data_clock=True)
 
 
 def _demo_login(store: Store) -> None:
@@ -175,19 +175,27 @@ def _progress() -> Progress:
 
 @app.command("serve")
 def serve_cmd(port: Annotated[int | None, typer.Option(help="Port.")] = None,
+              data_clock: Annotated[bool, typer.Option(
+                  help="Escalate by the newest observation's time instead of the wall clock "
+                  "(for replayed or simulated data).")] = False,
               database: DatabaseOpt = None) -> None:
-    """Serve the Opsroom and the JSON API (OpenAPI at /docs)."""
-    _serve(open_store(database), port)
+    """Serve the Opsroom and the JSON API (OpenAPI at /docs); observations that arrive are
+    filtered, turned into alerts and escalated in the background."""
+    _serve(open_store(database), port, data_clock=data_clock)
 
 
-def _serve(store: Store, port: int | None) -> None:
+def _serve(store: Store, port: int | None, *, data_clock: bool = False) -> None:
+    """Serve the app with the live loop ticking; the demo's clock is its data's clock."""
     import uvicorn
 
+    from cybersyn import live
     from cybersyn.web.app import create_app
 
     cfg = settings(None, port=port)
+    clock = live.data_clock(store) if data_clock else live.wall_clock
+    app_ = create_app(store, live=live.LiveLoop(store, clock))
     console.print(f"Opsroom at [bold]http://{cfg.host}:{cfg.port}[/] (Ctrl-C to stop)")
-    uvicorn.run(create_app(store), host=cfg.host, port=cfg.port, log_level="warning")
+    uvicorn.run(app_, host=cfg.host, port=cfg.port, log_level="warning")
 
 
 for _pkg, _mod in plugins.find("cli"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cybersyn import __version__, plugins
 from cybersyn.errors import NotFound
+from cybersyn.live import LiveLoop
 from cybersyn.store import Store
 from cybersyn.web import (
     councils_page,
@@ -32,10 +35,13 @@ HERE = Path(__file__).parent
 STREAM_INTERVAL_S = 1.0
 
 
-def create_app(store: Store) -> FastAPI:
-    """An app bound to `store`; each package's `api.router` is mounted under /api/v1."""
+def create_app(store: Store, live: LiveLoop | None = None,
+               live_interval_s: float = 5.0) -> FastAPI:
+    """An app bound to `store`; each package's `api.router` is mounted under /api/v1.
+    With `live`, the loop (monitor → alerts → escalation) ticks in the background."""
     app = FastAPI(title="cybersyn", version=__version__,
-                  description="Opsroom and JSON API of cybersyn.")
+                  description="Opsroom and JSON API of cybersyn.",
+                  lifespan=_live_lifespan(live, live_interval_s))
     app.state.store = store
     app.state.economy = EconomyCache(store)
     problems.install(app)
@@ -47,6 +53,25 @@ def create_app(store: Store) -> FastAPI:
     for page in (pages, plan_page, supply_page, simulate_page, councils_page):
         app.include_router(page.router)
     return app
+
+
+def _live_lifespan(live: LiveLoop | None, interval_s: float) -> Any:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_tick_forever(live, interval_s)) if live else None
+        yield
+        if task is not None:
+            task.cancel()
+    return lifespan
+
+
+async def _tick_forever(live: LiveLoop, interval_s: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(live.tick)
+        except Exception:  # keep serving; the next tick retries
+            logging.getLogger("cybersyn.live").exception("live loop tick failed")
+        await asyncio.sleep(interval_s)
 
 
 def opsroom_state(request: Request) -> dict[str, Any]:
