@@ -74,10 +74,27 @@
                grid: { stroke: "#24313f" } }] };
     new window.uPlot(opts, [x].concat(names.map((k) => probs[k])), div);
   }
-  charts.forEach(async (c) => {
-    const div = card(c);
-    let s = { t: c.t, y: c.y };
-    if (monitor) { try { s = (await fromMonitor(c)) || s; } catch (e) { /* raw series */ } }
-    draw(div, c, s);
-  });
+  function renderAll() {
+    box.replaceChildren();
+    charts.forEach(async (c) => {
+      const div = card(c);
+      let s = { t: c.t, y: c.y };
+      if (monitor) { try { s = (await fromMonitor(c)) || s; } catch (e) { /* raw series */ } }
+      draw(div, c, s);
+      div.dataset.points = String(s.t.length);
+    });
+  }
+  renderAll();
+  // New observations filtered by the live loop: redraw from the monitor, no reload.
+  let latest = null;
+  if (window.EventSource && monitor) {
+    const es = new EventSource("/api/v1/opsroom/stream");
+    es.addEventListener("state", (ev) => {
+      const now = JSON.parse(ev.data).latest_observation_at;
+      // now, and again once the live loop (every ~5 s) has filtered the new readings
+      if (latest !== null && now !== latest) { renderAll(); setTimeout(renderAll, 6000); }
+      latest = now;
+    });
+    window.addEventListener("pagehide", () => es.close());
+  }
 })();
