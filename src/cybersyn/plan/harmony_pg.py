@@ -126,7 +126,7 @@ def _steps(p: PlanProblem, xhat: np.ndarray, u: np.ndarray, f: Objective,
             if vn >= ref + 1e-4 * lam * slope:
                 break
             lam *= 0.5
-            if lam < 1e-4:  # no ascent along the projected gradient: stop here
+            if lam < 1e-8:  # no ascent along the projected gradient: stop here
                 return u, k
         sv, yv = un - u, gn - g
         sy = float(sv @ yv)
