@@ -113,7 +113,7 @@ def _steps(p: PlanProblem, xhat: np.ndarray, u: np.ndarray, f: Objective,
     val, g, _ = f(u)
     history = [val]
     alpha = 1.0 / max(float(np.abs(g).max()), 1e-300)
-    k = 0
+    k = failures = 0
     for k in range(1, params.iterations + 1):
         d = _project(u + alpha * g, ub, a, b) - u
         if float(np.abs(d).max()) < params.tol * max(alpha, 1.0) and \
@@ -126,16 +126,23 @@ def _steps(p: PlanProblem, xhat: np.ndarray, u: np.ndarray, f: Objective,
             if vn >= ref + 1e-4 * lam * slope:
                 break
             lam *= 0.5
-            if lam < 1e-8:  # no ascent along the projected gradient: stop here
+            if lam < 1e-8:
+                break
+        if lam < 1e-8:  # no ascent at this step length: restart with a much shorter one
+            failures += 1
+            if failures > 3:
                 return u, k
+            alpha *= 1e-6
+            continue
+        failures = 0
         sv, yv = un - u, gn - g
         sy = float(sv @ yv)
         alpha = float(sv @ sv) / -sy if sy < 0 else 1e3 * alpha
-        alpha = min(max(alpha, 1e-12), 1e12)
+        alpha = min(max(alpha, 1e-30), 1e12)
         u, g = un, gn
         history.append(vn)
         window = 5 * params.memory
-        if k > window and max(history[-window:]) - max(history[:-window]) \
+        if len(history) > window and max(history[-window:]) - max(history[:-window]) \
                 <= params.stall * max(abs(vn), 1e-300):
             break  # the best value gained too little over the last `window` steps
     return u, k
