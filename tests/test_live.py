@@ -19,7 +19,7 @@ START = datetime(1972, 8, 1, tzinfo=UTC)
 
 def _store_days(store: Store, economy: Economy, days: int, step_from: int | None,
                 target: str) -> None:
-    for k, (when, readings) in enumerate(daily_readings(economy, START, days, seed=3)):
+    for k, (_when, readings) in enumerate(daily_readings(economy, START, days, seed=3)):
         if step_from is not None and k >= step_from:
             readings = [(i, w, v * 0.3 if i == target else v) for i, w, v in readings]
         store_readings(store, readings, "test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./cybersyn.db"
 
@@ -47,4 +48,5 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given non-None fields replaced (CLI flags)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        given: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **given)

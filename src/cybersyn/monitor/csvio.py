@@ -42,8 +42,11 @@ def read_series(path: Path, time_column: str | None,
         raise DataLoadError(name, None, None, "expected a header row and at least one row")
     header = [h.strip() for h in rows[0]]
     tcol = _pick(name, header, time_column, [h for h in header if h.lower() in TIME_NAMES])
+    tname = header[tcol] if tcol is not None else None
     vcol = _pick(name, header, value_column,
-                 ["value"] if "value" in header else [h for h in header if h != tcol][-1:])
+                 ["value"] if "value" in header else [h for h in header if h != tname][-1:])
+    if vcol is None:
+        raise DataLoadError(name, 1, None, "no value column (name one with --value-column)")
     labels, times, values = [], [], []
     for r, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
