@@ -9,9 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from cybersyn.economy import Economy, demo_economy
 from cybersyn.store import Store, normalize_url
+
+# CI draws the same examples every run (a failure found locally is kept in .hypothesis/ and
+# replayed; CI, starting clean, must not fail by the luck of the draw).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_URL = os.environ.get("CYBERSYN_TEST_PG_URL")
 PG_SKIP = "PostgreSQL tests skipped: set CYBERSYN_TEST_PG_URL (CI sets it)"
