@@ -7,7 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from cybersyn import auth as core_auth
-from cybersyn.councils.auth import LOCK_AFTER, TooManyAttempts, authenticate, login
+from cybersyn.councils.auth import (
+    LOCK_AFTER,
+    TooManyAttempts,
+    authenticate,
+    lock_seconds,
+    login,
+)
 from cybersyn.councils.membership import add_planner, set_password
 from cybersyn.errors import InvalidInput, Unauthorized
 from cybersyn.store import Store
@@ -44,6 +50,9 @@ def test_planner_principal(store: Store) -> None:
     assert who is not None and who.kind == "planner"
 
 
+TICK = timedelta(milliseconds=100)
+
+
 def test_brute_force_is_slowed_and_success_resets(store: Store,
                                                   council: Callable[..., str]) -> None:
     council()
@@ -55,14 +64,17 @@ def test_brute_force_is_slowed_and_success_resets(store: Store,
             _login(store, "e1w1", "guess", t)
     with pytest.raises(TooManyAttempts):                 # even the right password waits
         _login(store, "e1w1", "correct horse", t)
-    t += timedelta(seconds=1.5)                          # first lock: 1 s
+    # the injected clock steps past each lock of the schedule (no waiting, no wall clock)
+    first, second = lock_seconds(LOCK_AFTER), lock_seconds(LOCK_AFTER + 1)
+    assert second > first > 0
+    t += timedelta(seconds=first) + TICK                 # the first lock is over
     with pytest.raises(Unauthorized):
         _login(store, "e1w1", "guess again", t)
-    with pytest.raises(TooManyAttempts):                 # second lock: 2 s
-        _login(store, "e1w1", "correct horse", t + timedelta(seconds=1.5))
-    assert _login(store, "e1w1", "correct horse", t + timedelta(seconds=2.5))
+    with pytest.raises(TooManyAttempts):                 # inside the second, longer lock
+        _login(store, "e1w1", "correct horse", t + timedelta(seconds=second) - TICK)
+    assert _login(store, "e1w1", "correct horse", t + timedelta(seconds=second) + TICK)
     with pytest.raises(Unauthorized):                    # count was reset: not locked
-        _login(store, "e1w1", "guess", t + timedelta(seconds=3))
+        _login(store, "e1w1", "guess", t + timedelta(seconds=second) + 2 * TICK)
     for _ in range(LOCK_AFTER):                          # unknown names are slowed too
         with pytest.raises(Unauthorized):
             _login(store, "nobody", "guess", t)

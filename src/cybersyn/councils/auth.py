@@ -61,13 +61,20 @@ def _locked_until(conn: sa.Connection, username: str) -> datetime | None:
                         .where(login_failures.c.username == username)).scalar_one_or_none()
 
 
+def lock_seconds(failures: int) -> float:
+    """How long a username is locked after `failures` failed logins (0 below LOCK_AFTER)."""
+    if failures < LOCK_AFTER:
+        return 0.0
+    return float(min(2 ** (failures - LOCK_AFTER), MAX_LOCK_SECONDS))
+
+
 def _record_failure(conn: sa.Connection, username: str, now: datetime) -> None:
     row = conn.execute(sa.select(login_failures.c.failures)
                        .where(login_failures.c.username == username)).first()
     failures = (row.failures if row else 0) + 1
     locked = None
     if failures >= LOCK_AFTER:
-        locked = now + timedelta(seconds=min(2 ** (failures - LOCK_AFTER), MAX_LOCK_SECONDS))
+        locked = now + timedelta(seconds=lock_seconds(failures))
     values = {"failures": failures, "last_failure_at": now, "locked_until": locked}
     if row is None:
         conn.execute(login_failures.insert().values(username=username, **values))
