@@ -4,15 +4,14 @@ CYBERSYN_TEST_PG_URL is set (each test gets its own schema, dropped afterwards).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
 from cybersyn.economy import Economy, demo_economy
-from cybersyn.store import Store, normalize_url
+from cybersyn.store import Store
+from cybersyn.testing import private_pg_schema
 
 # CI draws the same examples every run (a failure found locally is kept in .hypothesis/ and
 # replayed; CI, starting clean, must not fail by the luck of the draw).
@@ -29,21 +28,6 @@ def demo() -> Economy:
     return demo_economy()
 
 
-def _pg_schema_url() -> Iterator[str]:
-    assert PG_URL is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(normalize_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     """A database URL per backend: SQLite file always, PostgreSQL schema when configured."""
@@ -52,7 +36,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]
         return
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    yield from _pg_schema_url()
+    with private_pg_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -10,15 +11,25 @@ from conftest import OFFICE, member
 from cybersyn.councils.proposals import cast_vote, close_proposal, open_proposal
 from cybersyn.councils.replay import check_proposal
 from cybersyn.store import Store
+from cybersyn.testing import private_pg_schema
 
 VOTERS = 100
 
 
-@pytest.mark.pg
+PG_URL = os.environ.get("CYBERSYN_TEST_PG_URL", "")
+pytestmark = [pytest.mark.pg, pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL tests skipped: set CYBERSYN_TEST_PG_URL (CI sets it)")]
+
+
+@pytest.fixture
+def store_url() -> Iterator[str]:
+    """PostgreSQL only (a private schema): SQLite has one writer, nothing to race."""
+    with private_pg_schema(PG_URL) as url:
+        yield url
+
+
 def test_hundred_parallel_voters_counted_exactly_once(
         store_url: str, council: Callable[..., str]) -> None:
-    if not store_url.startswith("postgresql"):
-        pytest.skip("the parallel-voters test runs on PostgreSQL")
     council(VOTERS // 2)
     now = datetime.now(UTC)
     store = Store(store_url, pool_size=20)

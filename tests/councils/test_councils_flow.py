@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -34,9 +36,19 @@ def test_parts_split_each_product_among_its_makers(demo: Economy) -> None:
     assert sum(p.get("copper", 0.0) for p in enterprises) == pytest.approx(100.0, rel=1e-3)
 
 
-def test_demo_stage_runs_rounds_and_approvals(demo_store: Store, demo: Economy) -> None:
-    if not demo_store.is_sqlite:
-        pytest.skip("the demo stage runs once, on SQLite (the demo's default)")
+@pytest.fixture
+def sqlite_demo_store(tmp_path: Path, demo: Economy) -> Iterator[Store]:
+    """The demo's own backend only: the stage is slow, and the store tests cover PostgreSQL."""
+    store = Store(f"sqlite:///{tmp_path}/demo.db")
+    store.migrate()
+    store.save_economy(demo)
+    yield store
+    store.close()
+
+
+def test_demo_stage_runs_rounds_and_approvals(sqlite_demo_store: Store,
+                                              demo: Economy) -> None:
+    demo_store = sqlite_demo_store
     ctx = DemoContext(demo_store, demo)
     if HAS_PLAN:
         from cybersyn.plan import demo_stage as plan_stage
