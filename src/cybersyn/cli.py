@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from cybersyn import plugins
+from cybersyn.cli_common import DatabaseOpt, open_store
 from cybersyn.errors import CybersynError
 from cybersyn.settings import Settings
 from cybersyn.store import Store, audit
@@ -28,22 +29,10 @@ app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", "-d", help="Database URL (default $CYBERSYN_DATABASE_URL or "
-    "sqlite:///./cybersyn.db).")]
 
 
 def settings(database: str | None = None, **overrides: Any) -> Settings:
     return Settings.from_env().with_overrides(database_url=database, **overrides)
-
-
-def open_store(database: str | None, *, migrate: bool = False) -> Store:
-    store = Store(settings(database).database_url)
-    if migrate:
-        store.migrate()
-    else:
-        store.require_current()
-    return store
 
 
 def load_any_economy(source: str, data_dir: Path) -> Any:

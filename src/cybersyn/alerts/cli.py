@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,28 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from cybersyn.auth import Principal
+from cybersyn.cli_common import DatabaseOpt, opened
 from cybersyn.errors import InvalidInput
-from cybersyn.store import Store
 
 app = typer.Typer(help="Algedonic alerts: list, escalate, acknowledge, resolve.",
                   no_args_is_help=True)
 console = Console()
 CLI = Principal(kind="admin", id="cli")
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", "-d", help="Database URL (default $CYBERSYN_DATABASE_URL or "
-    "sqlite:///./cybersyn.db).")]
 
 
-@contextmanager
-def opened(database: str | None) -> Iterator[Store]:
-    """The migrated store at `database`, closed afterwards."""
-    from cybersyn.cli import open_store as _open
-
-    store = _open(database)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _when(now: str | None) -> datetime:

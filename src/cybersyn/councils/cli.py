@@ -6,8 +6,6 @@ needs the member's own credentials (`--token`, $CYBERSYN_TOKEN, or username + pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cybersyn.auth import Principal
+from cybersyn.cli_common import DatabaseOpt, JsonOpt
+from cybersyn.cli_common import opened as _store
 from cybersyn.errors import InvalidInput, Unauthorized
 
 app = typer.Typer(help="Councils: members, proposals, votes, participatory planning.",
@@ -29,21 +29,9 @@ app.add_typer(rounds_app, name="rounds")
 console = Console()
 ADMIN = Principal("admin", "cli", roles=frozenset({"admin"}))
 
-DatabaseOpt = Annotated[str | None, typer.Option("--database", "-d", help="Database URL.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Side = Annotated[str, typer.Option(help="worker or government.")]
 
 
-@contextmanager
-def _store(database: str | None) -> Iterator[Any]:
-    """The migrated store, closed afterwards (a PostgreSQL pool is not left to the GC)."""
-    from cybersyn.cli import open_store
-
-    store = open_store(database)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _now() -> datetime:

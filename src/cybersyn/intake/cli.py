@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +9,7 @@ import typer
 from rich.console import Console
 
 from cybersyn.auth import Principal
+from cybersyn.cli_common import DatabaseOpt, opened
 from cybersyn.errors import DataLoadError, InvalidInput
 from cybersyn.intake.catalog import catalog
 from cybersyn.intake.csvio import FIRST_ROW, parse_csv
@@ -25,21 +24,8 @@ console = Console()
 err = Console(stderr=True)
 CLI_PRINCIPAL = Principal(kind="admin", id="cli")
 CHUNK = 5000
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", "-d", help="Database URL (default $CYBERSYN_DATABASE_URL or "
-    "sqlite:///./cybersyn.db).")]
 
 
-@contextmanager
-def opened(database: str | None) -> Iterator[Store]:
-    """The migrated store at `database`, closed afterwards."""
-    from cybersyn.cli import open_store as _open
-
-    store = _open(database)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @token_app.command("issue")

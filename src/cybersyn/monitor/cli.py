@@ -94,7 +94,7 @@ def plot_cmd(
                                                  help="Database URL.")] = None,
 ) -> None:
     """Draw the series, its forecast band and the regime probabilities under it."""
-    from cybersyn.cli import open_store
+    from cybersyn.cli_common import open_store
     from cybersyn.monitor.plot import plot_series
     from cybersyn.monitor.query import series_points
 

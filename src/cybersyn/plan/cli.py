@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,29 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cybersyn.cli_common import DatabaseOpt, JsonOpt
+from cybersyn.cli_common import opened as open_store
 from cybersyn.errors import InvalidInput
-from cybersyn.store import Store
 
 app = typer.Typer(help="The plan (ODEPLAN): IO analysis, labour values, optimal plans.",
                   no_args_is_help=True)
 console = Console()
 ACTOR = "cli"
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", "-d", help="Database URL (default $CYBERSYN_DATABASE_URL or "
-    "sqlite:///./cybersyn.db).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-@contextmanager
-def open_store(database: str | None) -> Iterator[Store]:
-    """The migrated store, disposed of afterwards (no pooled connection left behind)."""
-    from cybersyn.cli import open_store as _open
-
-    store = _open(database)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def solve_plan(economy: Any, *, targets: Path | None, objective: str, periods: int,

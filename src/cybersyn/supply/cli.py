@@ -14,26 +14,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cybersyn.cli_common import DatabaseOpt, JsonOpt
+from cybersyn.cli_common import open_store as _store
 from cybersyn.errors import InvalidInput
-from cybersyn.store import Store
 
 app = typer.Typer(help="Supply committees (JAP): rationing, ledger, diversion, routes.",
                   no_args_is_help=True)
 console = Console()
 ACTOR = "cli"
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", "-d", help="Database URL (default $CYBERSYN_DATABASE_URL or "
-    "sqlite:///./cybersyn.db).")]
 PeriodOpt = Annotated[str, typer.Option(help="Period YYYY-MM.")]
 KeyOpt = Annotated[str, typer.Option(help="Idempotency key (a retry with it counts once).")]
 AtOpt = Annotated[str | None, typer.Option(help="When (ISO 8601 with offset); default now.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _store(database: str | None) -> Store:
-    from cybersyn.cli import open_store
-
-    return open_store(database)
 
 
 def _when(at: str | None) -> datetime:
