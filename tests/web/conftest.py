@@ -6,7 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -188,16 +189,17 @@ def operator_token(web_store: Store) -> str:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_url(web_store: Store) -> Iterator[str]:
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on a free loopback port; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(create_app(web_store), host="127.0.0.1", port=port,
-                            log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -208,6 +210,18 @@ def live_url(web_store: Store) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def serve() -> Callable[[Any], AbstractContextManager[str]]:
+    """`with serve(app) as url:` for tests that need a server of their own."""
+    return serving
+
+
+@pytest.fixture(scope="session")
+def live_url(web_store: Store) -> Iterator[str]:
+    with serving(create_app(web_store)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,12 @@ loop and the unit page redraws its charts without a reload."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cybersyn import synthetic
 from cybersyn.economy import Economy
@@ -37,23 +34,9 @@ def live_store(tmp_path: Path, demo: Economy) -> Iterator[Store]:
 
 
 @pytest.fixture
-def live_server(live_store: Store) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(live_store), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+def live_server(live_store: Store, serve: Any) -> Iterator[str]:
+    with serve(create_app(live_store)) as url:
+        yield url
 
 
 def _points(page: Any) -> list[int]:
