@@ -38,3 +38,11 @@ def test_unmigrated_database_is_reported(store_url: str) -> None:
     with pytest.raises(CybersynError, match="cybersyn init"):
         fresh.require_current()
     fresh.close()
+
+
+def test_unopenable_database_is_one_line(tmp_path: object) -> None:
+    from cybersyn.errors import CybersynError
+
+    store = Store(f"sqlite:///{tmp_path}/no/such/folder/x.db")
+    with pytest.raises(CybersynError, match="cannot open database"):
+        store.require_current()

@@ -58,15 +58,23 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _connect(self) -> sa.Connection:
+        """A connection, or one line naming the database when it cannot be opened."""
+        try:
+            return self.engine.connect()
+        except sa.exc.OperationalError as e:
+            raise CybersynError(f"cannot open database {self.url}: {e.orig}") from None
+
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A transaction that commits on exit (and only then may a caller acknowledge)."""
-        with self._write_lock if self.is_sqlite else _nolock(), self.engine.begin() as conn:
+        with self._write_lock if self.is_sqlite else _nolock(), self._connect() as conn, \
+                conn.begin():
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             yield conn
 
     # -- migrations -------------------------------------------------------------------
