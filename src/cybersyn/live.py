@@ -34,6 +34,8 @@ class LiveLoop:
     def __init__(self, store: Store, clock: Clock = wall_clock, max_times: int = 31) -> None:
         self.store, self.clock, self.max_times = store, clock, max_times
         self._ctx: DemoContext | None = None
+        self._last: datetime | None = None
+        self._last_known = False
         self._stages = dict(plugins.find("demo_stage", ("monitor",)))
         self._alerts = dict(plugins.find("service", ("alerts",)))
 
@@ -43,16 +45,19 @@ class LiveLoop:
         return self._ctx
 
     def _last_filtered(self, ctx: DemoContext) -> datetime | None:
+        """The newest time the monitor has filtered: read from its stored state once, then
+        kept as this loop advances it."""
+        if self._last_known:
+            return self._last
         from cybersyn.monitor.service import Tracker, from_days
 
-        tracker = ctx.state.get("monitor_tracker")
-        if tracker is None:
-            tracker = Tracker(ctx.economy.indicators)
-            with self.store.read() as conn:
-                if not tracker.load_state(conn):
-                    return None
+        tracker = Tracker(ctx.economy.indicators)
+        with self.store.read() as conn:
+            tracker.load_state(conn)
         last = np.nanmax(tracker.state["t_last"], initial=-np.inf)
-        return None if not np.isfinite(last) else from_days(float(last))
+        self._last = from_days(float(last)) if np.isfinite(last) else None
+        self._last_known = True
+        return self._last
 
     def _new_times(self, after: datetime | None) -> list[datetime]:
         q = sa.select(observations.c.observed_at).distinct().order_by(observations.c.observed_at)
@@ -79,6 +84,7 @@ class LiveLoop:
                 if alerts is not None and signals:
                     alerts.raise_from_signals(self.store, signals, when)
                 done["times"] += 1
+                self._last = when
                 done["signals"] += len(signals)
             if done["times"]:
                 monitor.finish(ctx)
