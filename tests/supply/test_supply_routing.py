@@ -77,3 +77,35 @@ def test_route_plot_written(tmp_path: Path) -> None:
     r = route(p, RouteParams(0.2))
     out = save_route_plot(xy, r, tmp_path / "routes.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_cpu_time_limit_solves_and_reports_cpu(solver: str) -> None:
+    """With cpu_time the budget is the process's CPU seconds; routes stay optimal on a
+    brute-forceable instance and the CPU seconds spent are reported."""
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 100, (7, 2))
+    d = euclidean(xy, 10)
+    p = FleetProblem(d, np.r_[0, np.ones(6, dtype=int)], 100, 1)
+    r = route(p, RouteParams(0.3, solver, cpu_time=True))
+    assert check_routes(p, r) == []
+    assert r.distance == _tsp_brute(d)
+    assert r.cpu_s > 0.0
+    assert r.wall_s > 0.0
+
+
+def test_max_cpu_time_counts_process_time_from_first_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cybersyn.supply import _pyvrp
+
+    clock = iter([10.0, 10.4, 10.6])
+    monkeypatch.setattr(_pyvrp.time, "process_time", lambda: next(clock))
+    stop = _pyvrp.MaxCpuTime(0.5)
+    assert [stop(1.0), stop(1.0), stop(1.0)] == [False, False, True]
+    with pytest.raises(ValueError, match="limit_s"):
+        _pyvrp.MaxCpuTime(-1.0)
+
+
+def test_wall_backstop_validated() -> None:
+    with pytest.raises(ValueError, match="wall_backstop"):
+        RouteParams(1.0, cpu_time=True, wall_backstop=0.5)

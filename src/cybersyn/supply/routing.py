@@ -77,15 +77,25 @@ class FleetProblem:
 
 @dataclass(frozen=True)
 class RouteParams:
-    """time_limit_s: wall-clock budget of the search; solver: 'pyvrp' or 'ortools'."""
+    """time_limit_s: budget of the search in seconds; solver: 'pyvrp' or 'ortools'.
+
+    cpu_time: False (default) -> time_limit_s is wall-clock time; True -> it is CPU time
+    of the solving process (time.process_time; both searches are single-threaded), which
+    is fair on a shared, loaded machine. OR-Tools checks CPU time at each solution it
+    accepts and keeps a wall-clock backstop of `wall_backstop` x time_limit_s.
+    """
 
     time_limit_s: float = 5.0
     solver: str = "pyvrp"
     seed: int = 0
+    cpu_time: bool = False
+    wall_backstop: float = 4.0
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
             raise ValueError("Expected time_limit_s > 0.")
+        if not self.wall_backstop >= 1.0:
+            raise ValueError("Expected wall_backstop >= 1.")
         if self.solver not in SOLVERS:
             raise ValueError(f"Expected solver in {SOLVERS}, got {self.solver!r}.")
 
@@ -94,7 +104,8 @@ class RouteParams:
 class Routes:
     """routes: one tuple of point indices (1..n, depot excluded) per truck used.
     distance: total distance of the routes; unserved: points left out; feasible: every
-    capacity, time window and shift respected."""
+    capacity, time window and shift respected. cpu_s / wall_s: CPU and wall seconds the
+    search took in the solving process (0.0 when not measured)."""
 
     routes: tuple[tuple[int, ...], ...]
     distance: int
@@ -102,6 +113,8 @@ class Routes:
     feasible: bool
     solver: str
     loads: tuple[int, ...] = field(default=())
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
 
     @property
     def trucks_used(self) -> int:
@@ -116,7 +129,8 @@ def euclidean(xy: np.ndarray, scale: float = 1.0) -> np.ndarray:
 
 
 def route(problem: FleetProblem, params: RouteParams | None = None) -> Routes:
-    """Solve `problem` within `params.time_limit_s` seconds; the best routes found."""
+    """Solve `problem` within `params.time_limit_s` seconds (wall or, with
+    params.cpu_time, CPU seconds); the best routes found."""
     params = params or RouteParams()
     if params.solver == "pyvrp":
         from cybersyn.supply._pyvrp import solve_pyvrp
