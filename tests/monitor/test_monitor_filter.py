@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from cybersyn.monitor import (
     REGIMES,
-    DetectParams,
     FilterParams,
     MultiProcessFilter,
+    PosteriorRule,
     StepOutput,
     detect,
     new_state,
@@ -76,7 +76,7 @@ def test_probabilities_sum_to_one_and_are_scale_invariant(ys: list[float], c: fl
     np.testing.assert_allclose(c * a.forecast, b.forecast, rtol=1e-7, atol=1e-9 * c)
 
 
-def signals(values: np.ndarray, params: DetectParams | None = None) -> list[tuple[int, str]]:
+def signals(values: np.ndarray, params: PosteriorRule | None = None) -> list[tuple[int, str]]:
     out = MultiProcessFilter().run(values)
     found = []
     for k in range(values.size):
@@ -195,7 +195,7 @@ def test_params_are_validated(kwargs: dict[str, object], message: str) -> None:
 
 def test_detect_params_and_regime_names() -> None:
     with pytest.raises(ValueError, match="threshold"):
-        DetectParams(threshold=1.5)
+        PosteriorRule(threshold=1.5)
     assert REGIMES == ("steady", "step", "slope", "transient")
     with pytest.raises(ValueError, match="unknown"):
         FilterParams.from_dict({"prior": [1, 0, 0, 0]})

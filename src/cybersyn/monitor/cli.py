@@ -12,7 +12,7 @@ import numpy as np
 import typer
 
 from cybersyn.monitor.csvio import read_series
-from cybersyn.monitor.detect import detect
+from cybersyn.monitor.detector import Detector
 from cybersyn.monitor.filter import MultiProcessFilter, StepOutput
 from cybersyn.monitor.params import REGIMES, DetectParams
 
@@ -20,7 +20,7 @@ app = typer.Typer(help="Cyberstride: the multi-process filter and change detecti
                   no_args_is_help=True)
 
 COLUMNS = ("time", "value", "forecast", "forecast_sd", *(f"p_{r}" for r in REGIMES),
-           "score", "signal")
+           "score", "alarm", "signal")
 
 
 @app.command("detect")
@@ -31,18 +31,24 @@ def detect_cmd(
         "timestamp/time/date, else the row number).")] = None,
     value_column: Annotated[str | None, typer.Option(
         "--value-column", help="Value column (default 'value', else the last column).")] = None,
-    threshold: Annotated[float, typer.Option(help="Detection threshold in (0, 1].")] = 0.9,
+    threshold: Annotated[float, typer.Option(
+        help="Detection threshold in (0, 1) on the calibrated surprise score.")] = 0.5,
+    warmup: Annotated[int, typer.Option(
+        help="Rows the detector learns from before it may signal.")] = DetectParams().warmup,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
 ) -> None:
     """Filter one series and print, per row, forecast, regime probabilities, score, signal.
 
-    The `signal` of a row is filled when the NEXT row reveals that this row began a change
-    (step, slope or transient; see docs/monitor.md). Time is measured in units of the
+    The detector is the server's (`cybersyn.monitor.detector`, docs/monitor.md). The
+    `signal` of a row is filled at the row where a change began (step, slope or transient);
+    `alarm` is the detector's score at the row where it was signalled (usually the next
+    one). Forecast and probabilities are the plain filter's, with time in units of the
     median spacing of the time column, so irregular gaps count in typical steps."""
     labels, times, values = read_series(file, time_column, value_column)
     out = MultiProcessFilter().run(values, _in_steps(times))
-    sig = _signals(out, DetectParams(threshold=threshold))
-    rows = [_row(labels[k], values[k], out, k, sig.get(k, "")) for k in range(values.size)]
+    sig, alarm = _signals(values, times, DetectParams(threshold=threshold, warmup=warmup))
+    rows = [_row(labels[k], values[k], out, k, float(alarm[k]), sig.get(k, ""))
+            for k in range(values.size)]
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r))
@@ -60,28 +66,32 @@ def _in_steps(times: np.ndarray) -> np.ndarray:
     return times / float(np.median(gaps)) if gaps.size else times
 
 
-def _signals(out: StepOutput, params: DetectParams) -> dict[int, str]:
+def _signals(values: np.ndarray, times: np.ndarray, params: DetectParams,
+             ) -> tuple[dict[int, str], np.ndarray]:
+    """The detector over one series: {row where a change began: kind}, alarm per row."""
+    det = Detector(1, params)
     found: dict[int, str] = {}
-    for k in range(1, out.raw.shape[0]):
-        d = detect(StepOutput(out.raw[k : k + 1], out.count[k : k + 1]), params)
-        if len(d):
-            prev = k - 1
-            while prev > 0 and np.isnan(out.raw[prev, 0]):
-                prev -= 1
-            found[prev] = d.kind_name(0)
-    return found
+    alarm = np.empty(values.size)
+    for k in range(values.size):
+        d = det.step(values[k : k + 1], times[k])
+        alarm[k] = d.alarm[0]
+        for i in range(len(d)):
+            rows = np.flatnonzero((times[: k + 1] == d.start[i]) & ~np.isnan(values[: k + 1]))
+            found[int(rows[-1]) if rows.size else k] = d.kind_name(i)
+    return found, alarm
 
 
 def _num(x: float, digits: int = 6) -> float | None:
     return None if not np.isfinite(x) else round(float(x), digits)
 
 
-def _row(label: str, value: float, out: StepOutput, k: int, signal: str) -> dict[str, object]:
+def _row(label: str, value: float, out: StepOutput, k: int, alarm: float,
+         signal: str) -> dict[str, object]:
     sd = np.sqrt(out.forecast_var[k]) if np.isfinite(out.forecast_var[k]) else np.nan
     return {"time": label, "value": _num(value), "forecast": _num(out.forecast[k]),
             "forecast_sd": _num(sd),
             **{f"p_{r}": _num(out.p[k, j], 4) for j, r in enumerate(REGIMES)},
-            "score": _num(out.score[k], 4), "signal": signal}
+            "score": _num(out.score[k], 4), "alarm": _num(alarm, 4), "signal": signal}
 
 
 @app.command("plot")

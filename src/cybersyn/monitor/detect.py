@@ -1,4 +1,6 @@
-"""The detection rule: posteriors in, changes out.
+"""The plain posterior rule: posteriors in, changes out (the first session's live rule;
+the server now runs `detector.Detector`, which scores 2x better on NAB; this rule is
+kept as the comparison and for the filter's own tests).
 
 After observation t is filtered, the filter knows the probability of each regime at the
 previous observation t-1 given data up to t (`StepOutput.p_prev`): one observation later a
@@ -9,7 +11,7 @@ Stevens 1976, §6). The rule: series k signals a change of kind K at t-1 when
 
 with K the most probable non-steady regime at t-1 (the probability reported is that of K).
 The direction is the sign of the one-step error at t-1. `threshold` (default 0.9) and
-`warmup` are in `DetectParams`.
+`warmup` are in `PosteriorRule`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cybersyn.monitor.filter import StepOutput
-from cybersyn.monitor.params import REGIMES, DetectParams
+from cybersyn.monitor.params import REGIMES, PosteriorRule
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,9 @@ class Detections:
         return int(self.series.size)
 
 
-def detect(out: StepOutput, params: DetectParams | None = None) -> Detections:
-    """Apply the detection rule to one step's outputs (pure; NaN rows never signal)."""
-    params = params or DetectParams()
+def detect(out: StepOutput, params: PosteriorRule | None = None) -> Detections:
+    """Apply the posterior rule to one step's outputs (pure; NaN rows never signal)."""
+    params = params or PosteriorRule()
     alt = out.p_prev[:, 1:]
     with np.errstate(invalid="ignore"):
         best = np.argmax(np.nan_to_num(alt, nan=-1.0), axis=1)

@@ -100,14 +100,14 @@ class FilterParams:
 
 
 @dataclass(frozen=True)
-class DetectParams:
-    """The detection rule (see `detect.py`).
+class PosteriorRule:
+    """The plain posterior rule `detect.detect` (kept for comparison; the live path uses
+    `detector.Detector` with `DetectParams`).
 
     threshold: a change is signalled at observation t-1 when the posterior probability
         that t-1 was not steady, given data up to t, is at least this; its kind is the most
         probable of step, slope, transient.
-    warmup: observations a series must have had before it may signal (the filter is still
-        learning its level, slope and variance).
+    warmup: observations a series must have had before it may signal.
     """
 
     threshold: float = 0.9
@@ -118,3 +118,74 @@ class DetectParams:
             raise ValueError(f"Expected threshold in (0, 1], got {self.threshold}.")
         if self.warmup < 1:
             raise ValueError(f"Expected warmup >= 1, got {self.warmup}.")
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """The detector the server runs (`detector.Detector`); docs/monitor.md has the record
+    of how each default was chosen (NAB = whole NAB corpus, never one file).
+
+    warmup: observations a series needs before it may signal. During the warm-up the
+        detector only learns: the time unit (median spacing), the seasonal lag, and the
+        calibration of its surprise. 20 for the live daily indicators (a demo run of 30
+        days must reach a strike on day 25); NAB hands every detector its probation
+        period, so the NAB bench sets warmup = probation rows of each file.
+    threshold: signal when the calibrated surprise score >= this. The score is
+        L / (L + ref) in [0, 1) with L = -log10 of the two-sided tail probability of the
+        standardised one-step error and ref the `calibration_quantile` of L over the
+        settled warm-up; 0.5 <=> L = ref: "as surprising as the most surprising 0.1% of
+        the warm-up". Fixed at 0.5 before the NAB runs (the natural point of the scale).
+    season_periods: candidate seasonal periods in the caller's time unit (days in the
+        server: a day and a week). A period becomes a lag in rows with the warm-up's
+        median spacing; it is used when 2 lags fit in the warm-up and the lag
+        autocorrelation of the warm-up values exceeds `season_min_acf` (the larger wins);
+        the detector then filters y_t - y_{t-lag}. Rule and 0.3 fixed before any run
+        (bench round 3, now in the detector).
+    calibration_quantile: see threshold (0.999; NAB: 0.99 / 0.995 / 0.999 / max gave
+        45.5 / 46.8 / 49.5 / 48.1 with the other choices fixed).
+    settle_fraction: the first fraction of the warm-up is left out of the calibration
+        (the filter is still learning its variance there); 1/3.
+    min_surprise: floor of ref (L of a two-sided 1% tail = 2): a series whose warm-up is
+        unnaturally quiet does not signal on ordinary noise.
+    suppress_fraction: a surprise is kept only where it exceeds every surprise of the
+        previous `suppress_fraction * warmup` rows (one change and the rows the filter
+        needs to adapt to it signal once); 0.5 (NAB: 0.25 / 0.5 / 1.0 gave 44.3 / 49.5 /
+        40.3).
+    cusum_drift, cusum_limit: the slope alarm, a two-sided CUSUM of the standardised
+        one-step errors g_t = max(0, g_{t-1} + |z_t| - drift) on each side; it signals a
+        change of slope when g >= max(cusum_limit, the largest g of the settled warm-up)
+        and no signal came in the suppression window. 0 disables it. Page (1954)'s
+        standard k = 0.5, h = 5 for unit-variance errors.
+    """
+
+    warmup: int = 20
+    threshold: float = 0.5
+    season_periods: tuple[float, ...] = (1.0, 7.0)
+    season_min_acf: float = 0.3
+    calibration_quantile: float = 0.999
+    settle_fraction: float = 1.0 / 3.0
+    min_surprise: float = 2.0
+    suppress_fraction: float = 0.5
+    cusum_drift: float = 0.5
+    cusum_limit: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.warmup < 4:
+            raise ValueError(f"Expected warmup >= 4, got {self.warmup}.")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"Expected threshold in (0, 1), got {self.threshold}.")
+        if not all(math.isfinite(p) and p > 0 for p in self.season_periods):
+            raise ValueError("Expected season_periods > 0.")
+        for name in ("season_min_acf", "calibration_quantile", "settle_fraction",
+                     "suppress_fraction"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"Expected {name} in [0, 1], got {v}.")
+        for name in ("min_surprise", "cusum_drift", "cusum_limit"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"Expected {name} >= 0, got {v}.")
+
+    def suppress_rows(self, warmup: int | None = None) -> int:
+        """The suppression window in rows for a warm-up of `warmup` rows (default own)."""
+        return max(1, int(self.suppress_fraction * (warmup or self.warmup)))

@@ -1,7 +1,9 @@
 """The shell around the filter: labelled series in, arrays to the core, rows to the store.
 
 `Tracker` keeps the index (series id -> row of the state array), converts UTC datetimes to
-days (the filter's unit of time) and turns `Detections` into `cybersyn.signals.Signal`.
+days (the filter's unit of time), runs the filter whose outputs are stored and charted and
+the `Detector` whose signals become `cybersyn.signals.Signal` (the same detector the NAB
+and TCPD benches score).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from cybersyn.economy.model import Indicator
-from cybersyn.monitor.detect import Detections, detect
+from cybersyn.monitor.detector import Detector, DetectorStep
 from cybersyn.monitor.filter import (
     MultiProcessFilter,
     StepOutput,
@@ -62,6 +64,7 @@ class Tracker:
         self.filter = MultiProcessFilter(params)
         self.detect_params = detect_params or DetectParams()
         self.state = new_state(len(self.ids))
+        self.detector = Detector(len(self.ids), self.detect_params, params)
         tri = [(k, i) for k, i in enumerate(self.indicators)
                if i.capability is not None and i.potentiality is not None]
         self._tri_rows = np.array([k for k, _ in tri], dtype=np.int64)
@@ -82,18 +85,22 @@ class Tracker:
         y[n + 1 : n + 2 * m : 2] = ti.performance
         return y
 
-    def step(self, y: np.ndarray, when: datetime) -> tuple[StepOutput, Detections, np.ndarray]:
-        """Advance every series at `when`; returns outputs, detections, previous times (days)."""
+    def step(self, y: np.ndarray, when: datetime
+             ) -> tuple[StepOutput, DetectorStep, np.ndarray]:
+        """Advance every series at `when`: the filter (outputs) and the detector (signals).
+        Returns outputs, the detector's step and the previous times (days)."""
         prev_t = self.state["t_last"].copy()
-        out = self.filter.update(self.state, y, to_days(when))
-        return out, detect(out, self.detect_params), prev_t
+        days = to_days(when)
+        out = self.filter.update(self.state, y, days)
+        return out, self.detector.step(y, days), prev_t
 
-    def signals(self, dets: Detections, prev_t: np.ndarray, when: datetime) -> list[Signal]:
+    def signals(self, dets: DetectorStep, prev_t: np.ndarray, when: datetime) -> list[Signal]:
+        """The detector's signals as `Signal`s (start = the change's own observation)."""
         return [Signal(indicator_id=self.ids[k], kind=dets.kind_name(i),
                        probability=float(np.clip(dets.probability[i], 0.0, 1.0)),
-                       start=from_days(prev_t[k]), detected_at=when,
+                       start=from_days(float(dets.start[i])), detected_at=when,
                        score=float(dets.score[i]), direction=int(dets.direction[i]))
-                for i, k in enumerate(dets.series)]
+                for i, k in enumerate(dets.series.tolist())]
 
     # -- persistence ------------------------------------------------------------------
     def output_block(self, y: np.ndarray, out: StepOutput) -> tuple[np.ndarray, np.ndarray]:
@@ -104,19 +111,33 @@ class Tracker:
         return k, block
 
     def save_state(self, conn: sa.Connection, when: datetime) -> None:
-        """Replace the stored state of every series (exact bytes)."""
-        params = json.dumps(asdict(self.filter.params))
+        """Replace the stored state of every series (exact bytes): the filter's record
+        followed by the detector's (`Detector.series_bytes`)."""
+        params = json.dumps({**asdict(self.filter.params),
+                             "detect": asdict(self.detect_params)})
         conn.execute(monitor_state.delete().where(monitor_state.c.series_id.in_(self.ids)))
         conn.execute(monitor_state.insert(), [
             {"series_id": sid, "updated_at": when, "params": params,
-             "state": state_to_bytes(self.state, k)} for k, sid in enumerate(self.ids)])
+             "state": state_to_bytes(self.state, k) + self.detector.series_bytes(k)}
+            for k, sid in enumerate(self.ids)])
 
     def load_state(self, conn: sa.Connection) -> int:
-        """Restore stored states (series without one stay fresh); returns how many."""
+        """Restore stored states (series without one stay fresh); returns how many.
+
+        A blob holding only the filter's record (written before the detector existed) or
+        a detector state of another size (other warm-up) restores the filter and leaves
+        that series' detector fresh: it warms up again from its next observations."""
         rows = conn.execute(sa.select(monitor_state.c.series_id, monitor_state.c.state)
                             .where(monitor_state.c.series_id.in_(self.ids))).all()
+        fsize = len(state_to_bytes(self.state, 0)) if self.ids else 0
         for sid, blob in rows:
-            self.state[self.index[sid]] = state_from_bytes([bytes(blob)])[0]
+            k, raw = self.index[sid], bytes(blob)
+            self.state[k] = state_from_bytes([raw[:fsize]])[0]
+            if len(raw) > fsize:
+                try:
+                    self.detector.load_series_bytes(k, raw[fsize:])
+                except ValueError:
+                    self.detector.reset(k)
         return len(rows)
 
 

@@ -1,0 +1,293 @@
+"""The detector the server runs: observations in, signals out, one step for N series.
+
+Pipeline per series (all online; `DetectParams` documents every number):
+1. Warm-up (the first `warmup` observations): values and times are only stored.
+2. End of warm-up: the time unit is the median spacing; a seasonal lag (a day or a week
+   in rows) is chosen from the lag autocorrelation of the warm-up values; a multi-process
+   filter (`MultiProcessFilter`, default `FilterParams`) is run over the warm-up rows of
+   x_t = y_t - y_{t-lag} (x_t = y_t without a season); the surprise of its settled rows
+   calibrates the score (ref) and the CUSUM limit.
+3. Every later observation: x_t through the filter; z = error / sqrt(forecast_var);
+   surprise L = -log10(2 Phi(-|z|)); score s = L / (L + ref) in [0, 1); non-maximum
+   suppression keeps s only where it exceeds every score of the previous
+   `suppress_rows` rows.
+4. Signals, one observation late (the next observation tells a step, which stays, from a
+   transient, which returns): observation t-1 signals when its kept score >= threshold,
+   with kind = the most probable non-steady regime at t-1 given data to t (the filter's
+   `p_prev`). Separately, a two-sided CUSUM of z signals a change of **slope** when it
+   crosses its limit and nothing signalled within the suppression window; its start is
+   where the CUSUM left zero.
+
+`Detector.step(y, t)` returns a `DetectorStep`: `alarm` (N,) the score of the signal
+issued at this row (0 if none, NaN if y is missing; what NAB scores) and the signals.
+State is numpy arrays (saved per series as bytes by `series_bytes`/`load_series_bytes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from cybersyn.monitor.filter import (
+    MultiProcessFilter,
+    new_state,
+    state_from_bytes,
+    state_to_bytes,
+)
+from cybersyn.monitor.params import REGIMES, DetectParams, FilterParams
+
+SLOPE = REGIMES.index("slope")
+
+
+@dataclass(frozen=True)
+class DetectorStep:
+    """One step's result for N series; signal arrays have shape (n_signals,).
+
+    alarm: (N,) score in [0, 1) of the signal issued now (0: none; NaN: y missing).
+    series, kind (index into REGIMES: 1 step, 2 slope, 3 transient), probability (the
+    filter's posterior of that kind at the change), direction (+1/-1), score (alarm),
+    start (time of the observation where the change began, caller's unit).
+    """
+
+    alarm: np.ndarray
+    series: np.ndarray
+    kind: np.ndarray
+    probability: np.ndarray
+    direction: np.ndarray
+    score: np.ndarray
+    start: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.series.size)
+
+    def kind_name(self, i: int) -> str:
+        return REGIMES[int(self.kind[i])]
+
+
+def surprise(error: np.ndarray, forecast_var: np.ndarray) -> np.ndarray:
+    """-log10 of the two-sided normal tail probability of error / sqrt(forecast_var)."""
+    z = np.abs(error) / np.sqrt(np.maximum(forecast_var, 1e-300))
+    tail: np.ndarray = ndtr(-np.nan_to_num(z))
+    return -np.log10(np.maximum(2.0 * tail, 1e-300))
+
+
+def season_lag(values: np.ndarray, unit: float, params: DetectParams) -> int:
+    """The seasonal lag in rows for one warm-up (T,) of values spaced `unit` apart, or 0."""
+    best, best_r = 0, params.season_min_acf
+    for period in params.season_periods:
+        lag = round(period / unit) if unit > 0 else 0
+        if lag < 2 or 2 * lag > values.size:
+            continue
+        a, b = values[lag:] - values[lag:].mean(), values[:-lag] - values[:-lag].mean()
+        den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        r = float((a * b).sum()) / den if den > 0 else 0.0
+        if r > best_r:
+            best, best_r = lag, r
+    return best
+
+
+class Detector:
+    """Online detector over N series (see the module docstring).
+
+    warmup: optional (N,) per-series warm-up lengths overriding `params.warmup` (the NAB
+    bench gives each file its probation period); the suppression window scales with it.
+    Times passed to `step` are in the caller's unit (days in the server).
+    """
+
+    def __init__(self, n_series: int, params: DetectParams | None = None,
+                 filter_params: FilterParams | None = None,
+                 warmup: np.ndarray | None = None) -> None:
+        self.params = params or DetectParams()
+        self.filter = MultiProcessFilter(filter_params)
+        n = n_series
+        self.warmup = (np.full(n, self.params.warmup, dtype=np.int64) if warmup is None
+                       else np.asarray(warmup, dtype=np.int64).copy())
+        if self.warmup.shape != (n,) or (self.warmup < 4).any():
+            raise ValueError("Expected one warm-up >= 4 per series.")
+        self.suppress = np.maximum(1, (self.params.suppress_fraction * self.warmup)
+                                   .astype(np.int64))
+        h, s = int(self.warmup.max(initial=4)), int(self.suppress.max(initial=1))
+        self.fstate = new_state(n)
+        self.hist = np.zeros((n, h))          # ring of values by observation count
+        self.thist = np.zeros((n, h))         # their times
+        self.sring = np.zeros((n, s))         # ring of the last scores (suppression)
+        self.count = np.zeros(n, dtype=np.int64)
+        self.lag = np.zeros(n, dtype=np.int64)
+        self.unit = np.ones(n)
+        self.ref = np.ones(n)
+        self.climit = np.full(n, self.params.cusum_limit)
+        self.gpos = np.zeros(n)
+        self.gneg = np.zeros(n)
+        self.gstart = np.zeros(n)
+        self.pend_score = np.zeros(n)         # kept score of the previous observation
+        self.pend_t = np.zeros(n)
+        self.pend_err = np.zeros(n)
+        self.last_signal = np.full(n, -(1 << 40), dtype=np.int64)
+        # time unit and calibration stay 1 until the warm-up ends (see `reset`)
+
+    # -- one step ---------------------------------------------------------------------
+    def step(self, y: np.ndarray, t: np.ndarray | float) -> DetectorStep:
+        """Advance every series by one observation at time t (y NaN = missing)."""
+        y = np.asarray(y, dtype=np.float64)
+        n = self.count.size
+        if y.shape != (n,):
+            raise ValueError(f"Expected y of shape {(n,)}, got {y.shape}.")
+        tt = np.broadcast_to(np.asarray(t, dtype=np.float64), y.shape)
+        alarm = np.where(np.isnan(y), np.nan, 0.0)
+        idx = np.flatnonzero(~np.isnan(y))
+        h = self.hist.shape[1]
+        pos = self.count[idx] % h
+        self.hist[idx, pos] = y[idx]
+        self.thist[idx, pos] = tt[idx]
+        self.count[idx] += 1
+        done = idx[self.count[idx] == self.warmup[idx]]
+        if done.size:
+            self._end_warmup(done)
+        live = idx[self.count[idx] > self.warmup[idx]]
+        empty = np.zeros(0, dtype=np.int64)
+        if not live.size:
+            return DetectorStep(alarm, empty, empty, np.zeros(0), empty, np.zeros(0),
+                                np.zeros(0))
+        return self._live(live, y, tt, alarm)
+
+    def _live(self, live: np.ndarray, y: np.ndarray, tt: np.ndarray,
+              alarm: np.ndarray) -> DetectorStep:
+        p = self.params
+        h = self.hist.shape[1]
+        cnt = self.count[live] - 1                     # row index of this observation
+        lag = self.lag[live]
+        x = np.full(y.size, np.nan)
+        back = self.hist[live, (cnt - lag) % h]
+        x[live] = np.where(lag > 0, y[live] - back, y[live])
+        out = self.filter.update(self.fstate, x, tt / self.unit)
+        err, fvar = out.error[live], out.forecast_var[live]
+        z = np.nan_to_num(err / np.sqrt(np.maximum(fvar, 1e-300)))
+        big = surprise(err, fvar)
+        score = big / (big + self.ref[live] + 1e-300)
+        sup = self.suppress[live]
+        prev = self.sring[live].max(axis=1)
+        kept = np.where(score > prev, score, 0.0)
+        self.sring[live, cnt % sup] = score
+        # surprise signals: the previous observation, kind from p_prev (one row later)
+        fire = self.pend_score[live] >= p.threshold
+        p_prev = out.p_prev[live]
+        kind = 1 + np.argmax(np.nan_to_num(p_prev[:, 1:], nan=-1.0), axis=1)
+        prob = np.take_along_axis(p_prev, kind[:, None], axis=1)[:, 0]
+        s_score = self.pend_score[live]
+        start = self.pend_t[live].copy()
+        direction = np.sign(self.pend_err[live]).astype(np.int64)
+        # slope alarm: two-sided CUSUM of z
+        gp = np.maximum(0.0, self.gpos[live] + z - p.cusum_drift)
+        gn = np.maximum(0.0, self.gneg[live] - z - p.cusum_drift)
+        was_zero = (self.gpos[live] == 0) & (self.gneg[live] == 0)
+        self.gstart[live] = np.where(was_zero, tt[live], self.gstart[live])
+        g = np.maximum(gp, gn)
+        limit = self.climit[live]
+        quiet = (cnt - self.last_signal[live]) > sup
+        slope = (p.cusum_limit > 0) & (g >= limit) & quiet & ~fire & (kept < p.threshold)
+        kind = np.where(slope, SLOPE, kind)
+        prob = np.where(slope, out.p[live, SLOPE], prob)
+        s_score = np.where(slope, g / (g + limit + 1e-300), s_score)
+        start = np.where(slope, self.gstart[live], start)
+        direction = np.where(slope, np.where(gp >= gn, 1, -1), direction)
+        sig = fire | slope
+        gp[sig], gn[sig] = 0.0, 0.0
+        self.gpos[live], self.gneg[live] = gp, gn
+        self.last_signal[live[sig]] = cnt[sig]
+        alarm[live] = np.where(sig, s_score, 0.0)
+        self.pend_score[live] = kept
+        self.pend_t[live] = tt[live]
+        self.pend_err[live] = err
+        k = np.flatnonzero(sig)
+        return DetectorStep(alarm, live[k], kind[k], np.clip(prob[k], 0.0, 1.0),
+                            direction[k], s_score[k], start[k])
+
+    # -- end of warm-up ---------------------------------------------------------------
+    def _end_warmup(self, rows: np.ndarray) -> None:
+        """Time unit, seasonal lag, filter state and calibration for series whose warm-up
+        ends now (their warm-up rows sit at ring positions 0..warmup-1)."""
+        for w in np.unique(self.warmup[rows]):
+            grp = rows[self.warmup[rows] == w]
+            self._calibrate(grp, int(w))
+
+    def _calibrate(self, grp: np.ndarray, w: int) -> None:
+        p = self.params
+        vals, times = self.hist[grp, :w], self.thist[grp, :w]
+        for j, k in enumerate(grp):
+            gaps = np.diff(times[j])
+            gaps = gaps[gaps > 0]
+            self.unit[k] = float(np.median(gaps)) if gaps.size else 1.0
+            self.lag[k] = season_lag(vals[j], float(self.unit[k]), p)
+        lag = self.lag[grp]
+        sub = new_state(grp.size)
+        settle = int(p.settle_fraction * w)
+        big = np.full((grp.size, w), np.nan)
+        zz = np.zeros((grp.size, w))
+        rows = np.arange(grp.size)
+        for r in range(w):
+            back = vals[rows, np.maximum(r - lag, 0)]
+            x = np.where(lag == 0, vals[:, r], np.where(r >= lag, vals[:, r] - back, np.nan))
+            o = self.filter.update(sub, x, times[:, r] / self.unit[grp])
+            ok = o.count >= 2
+            if r >= settle:
+                big[:, r] = np.where(ok & ~np.isnan(x), surprise(o.error, o.forecast_var),
+                                     np.nan)
+            zz[:, r] = np.where(ok, np.nan_to_num(
+                o.error / np.sqrt(np.maximum(o.forecast_var, 1e-300))), 0.0)
+        for j, k in enumerate(grp):
+            b = big[j][~np.isnan(big[j])]
+            ref = float(np.quantile(b, p.calibration_quantile)) if b.size else 0.0
+            self.ref[k] = max(ref, p.min_surprise)
+            self.climit[k] = max(p.cusum_limit, _cusum_max(zz[j, settle:], p.cusum_drift))
+        self.fstate[grp] = sub
+        self.sring[grp] = 0.0
+        self.pend_score[grp] = 0.0
+        self.gpos[grp] = 0.0
+        self.gneg[grp] = 0.0
+
+    # -- persistence ------------------------------------------------------------------
+    def series_bytes(self, k: int) -> bytes:
+        """Series k's whole detector state as bytes (exact; `load_series_bytes`)."""
+        parts = [state_to_bytes(self.fstate, k)]
+        for a in self._arrays():
+            parts.append(np.ascontiguousarray(a[k]).tobytes())
+        return b"".join(parts)
+
+    def load_series_bytes(self, k: int, blob: bytes) -> None:
+        """Restore series k from `series_bytes` (same params and warm-up)."""
+        fsize = len(state_to_bytes(self.fstate, k))
+        self.fstate[k] = state_from_bytes([blob[:fsize]])[0]
+        off = fsize
+        for a in self._arrays():
+            row = a[k : k + 1]
+            size = row.nbytes
+            a[k] = np.frombuffer(blob[off : off + size], dtype=a.dtype).reshape(row.shape)[0]
+            off += size
+        if off != len(blob):
+            raise ValueError(f"Expected a detector state of {off} bytes, got {len(blob)}.")
+
+    def reset(self, k: int) -> None:
+        """Forget series k: it warms up again from its next observation."""
+        self.fstate[k] = new_state(1)[0]
+        for a in self._arrays():
+            a[k] = 0
+        self.unit[k] = self.ref[k] = 1.0
+        self.climit[k] = self.params.cusum_limit
+        self.last_signal[k] = -(1 << 40)
+
+    def _arrays(self) -> list[np.ndarray]:
+        return [self.hist, self.thist, self.sring, self.count, self.lag, self.unit, self.ref,
+                self.climit, self.gpos, self.gneg, self.gstart, self.pend_score, self.pend_t,
+                self.pend_err, self.last_signal]
+
+
+def _cusum_max(z: np.ndarray, drift: float) -> float:
+    """Largest value of the two-sided CUSUM of z (both sides from 0)."""
+    gp = gn = top = 0.0
+    for v in z.tolist():
+        gp = max(0.0, gp + v - drift)
+        gn = max(0.0, gn - v - drift)
+        top = max(top, gp, gn)
+    return top
