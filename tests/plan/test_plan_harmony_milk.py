@@ -83,19 +83,22 @@ def test_polish_parameters_are_named() -> None:
         PgParams(iterations=0)
 
 
-def test_polish_never_loses_and_beats_the_rounds_with_tight_capacities() -> None:
-    """The polish starts from the price rounds' best plan and keeps only a better one; on a
-    capacity-bound random economy it must find one, and stay feasible (net output >= 0)."""
-    from cybersyn.plan import HarmonyParams
+def test_polish_never_loses_and_improves_the_proportional_plan() -> None:
+    """The projected-gradient polish keeps every iterate within capacity and labour; from the
+    proportional plan of a capacity-bound random economy it must find a better plan with
+    net output >= 0 (it runs after the dual prices when their certified gap is still large)."""
+    from cybersyn.plan.harmony_pg import pg_polish
     from cybersyn.plan.synthetic import random_economy
 
     eco = random_economy(300, seed=5, inputs=(3, 10))
     need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
     p = PlanProblem(eco.A, eco.labour, eco.final_demand, labour_available=0.9 * need,
                     capacity=eco.capacity * 0.7)
-    rounds = harmony_plan(p, HarmonyParams(polish=0))
-    polished = harmony_plan(p)
-    assert_plan_feasible(polished)
-    assert polished.value > rounds.value
-    assert polished.value >= harmony_value(p, kantorovich_plan(p).net)
-    assert "projected gradient" in polished.method
+    prop = kantorovich_plan(p)
+    x, steps = pg_polish(p, prop.x, prop.x / prop.lam, 4.0, PgParams(100))
+    assert steps >= 1
+    assert np.all(x >= 0) and np.all(x <= p.capacity * (1 + 1e-12))  # type: ignore[operator]
+    assert float(p.labour @ x) <= p.labour_available * (1 + 1e-9)
+    net = p.net_output(x)
+    assert np.all(net >= -1e-9 * np.maximum(p.targets, 1.0))
+    assert harmony_value(p, net) > harmony_value(p, prop.net) + 1.0

@@ -4,14 +4,15 @@ over-fulfilment pleases). W. P. Cockshott, "Application of artificial intelligen
 to economic planning", Future Computing Systems 2(4), 1990; Cockshott & Cottrell,
 *Towards a New Socialism*, 1993, ch. 6.
 
-Our balancing iteration (one technique per product): resources carry prices — μ per hour
-of labour, πⱼ per unit of capacity of product j, ρᵣ per unit of resource r. The full cost of
-one unit of net output is p = (I − A)⁻ᵀ (μ l + π + Rᵀρ) (prices propagate through the
-inputs, like labour values). Given p each product's best net output has a closed form
-(H′(sᵢ) = pᵢ tᵢ / wᵢ), μ is set by bisection so the plan uses exactly the labour available
-(O(n) per step once v is known), and capacity/resource prices rise multiplicatively where
-the plan overshoots. Each round costs two sparse solves, so a round is O(nnz); the final
-plan is scaled into feasibility and is never worse than the proportional (Kantorovich) plan.
+Our balancing (one technique per product) is by prices: labour costs μ per hour, capacity
+of product j κⱼ per unit, resource r ρᵣ per unit; the price of one unit of net output is its
+full cost p = (I − A)⁻ᵀ(μl + κ + Rᵀρ) (prices propagate through the inputs, like labour
+values); given p every product's best net output is closed form (H′(sᵢ) = pᵢtᵢ/wᵢ). The
+prices are the minimiser of the Lagrangian dual, found by L-BFGS-B, and every price vector
+gives an upper bound on the best harmony, so each plan comes with a certified gap
+(harmony_dual.py). Each price update costs two sparse solves, O(nnz). The plan is repaired
+into feasibility and is never worse than the proportional (Kantorovich) plan; if the gap is
+still above the target, a projected-gradient polish (harmony_pg.py) may improve it.
 For checking, `harmony_lp` solves the same problem as an LP with H replaced by its tangents
 (an outer approximation, so its optimum bounds the true optimum from above).
 """
@@ -24,31 +25,33 @@ import numpy as np
 import scipy.sparse as sp
 
 from cybersyn.errors import InvalidInput
+from cybersyn.plan.harmony_dual import DualParams, DualResult, dual_bound, dual_plan
+from cybersyn.plan.harmony_objective import S_MAX as S_MAX
+from cybersyn.plan.harmony_objective import H as H
+from cybersyn.plan.harmony_objective import best_response as best_response
+from cybersyn.plan.harmony_objective import dH as dH
+from cybersyn.plan.harmony_objective import harmony_value as harmony_value
 from cybersyn.plan.harmony_pg import PgParams, pg_polish
 from cybersyn.plan.kantorovich import kantorovich_plan
-from cybersyn.plan.leontief import Leontief
 from cybersyn.plan.lp import solve_lp
 from cybersyn.plan.problem import Binding, PlanProblem, PlanResult
-
-S_MAX = 4.0
 
 
 @dataclass(frozen=True)
 class HarmonyParams:
-    """rounds: price-adjustment rounds (stop early when the best plan has not improved by
-    more than tol, relatively, for `patience` rounds); tol: accepted relative overshoot of a limit;
-    s_max: largest over-fulfilment considered (sᵢ ≤ s_max); step: exponent of the
-    multiplicative price update; polish: largest number of projected-gradient steps on the
-    gross outputs after the price rounds (0: none; see harmony_pg); solve_tol: relative
-    residual of the Leontief solves inside the rounds; tangents: points sₖ where H is
-    linearised for the LP."""
+    """rounds: most price updates (L-BFGS-B iterations on the dual, each about 1.2
+    evaluations of two sparse solves); gap: stop when the certified gap (bound − value) ≤
+    gap · max(|bound|, Σwᵢ/1000) (see harmony_dual.DualParams); memory: L-BFGS corrections kept;
+    solve_tol: relative residual of the Leontief solves; s_max: largest over-fulfilment
+    considered (sᵢ ≤ s_max); polish: largest number of projected-gradient steps on the gross
+    outputs when the gap is still above `gap` (0: none; see harmony_pg); tangents: points
+    sₖ where H is linearised for the LP."""
 
-    rounds: int = 100
-    patience: int = 15
+    rounds: int = 400
+    gap: float = 1e-4
+    memory: int = 20
     solve_tol: float = 1e-8
-    tol: float = 1e-4
     s_max: float = S_MAX
-    step: float = 2.0
     polish: int = 300
     tangents: tuple[float, ...] = (*np.linspace(-0.99, 0.6, 60).tolist(),
                                    *np.linspace(0.65, S_MAX, 40).tolist())
@@ -56,75 +59,26 @@ class HarmonyParams:
     def __post_init__(self) -> None:
         if self.rounds < 1:
             raise ValueError("Expected rounds >= 1.")
-        if not 0 < self.tol < 1:
-            raise ValueError("Expected tol in (0, 1).")
-        if self.patience < 1:
-            raise ValueError("Expected patience >= 1.")
+        if not 0 < self.gap < 1:
+            raise ValueError("Expected gap in (0, 1).")
+        if self.memory < 1:
+            raise ValueError("Expected memory >= 1.")
         if not 0 < self.solve_tol < 1e-3:
             raise ValueError("Expected solve_tol in (0, 1e-3).")
         if not self.s_max > 0:
             raise ValueError("Expected s_max > 0.")
-        if not 0 < self.step <= 4:
-            raise ValueError("Expected step in (0, 4].")
         if self.polish < 0:
             raise ValueError("Expected polish >= 0.")
         if len(self.tangents) < 2 or min(self.tangents) <= -1:
             raise ValueError("Expected at least two tangent points, all > -1.")
 
 
-def H(s: np.ndarray) -> np.ndarray:
-    """Cockshott's harmony function, elementwise; s of any shape, s > -1 where s ≥ 0 used."""
-    s = np.asarray(s, dtype=float)
-    return np.asarray(np.where(s < 0, s - 0.5 * s * s, np.log1p(np.maximum(s, 0.0))))
-
-
-def dH(s: np.ndarray) -> np.ndarray:
-    s = np.asarray(s, dtype=float)
-    return np.where(s < 0, 1.0 - s, 1.0 / (1.0 + np.maximum(s, 0.0)))
-
-
-def harmony_value(problem: PlanProblem, net: np.ndarray, s_max: float = S_MAX) -> float:
-    """Σ wᵢ H(min(sᵢ, s_max)) over products with a positive target (over-fulfilment beyond
-    s_max brings nothing more)."""
-    t, w = problem.targets, problem.weights
-    assert w is not None
-    on = t > 0
-    return float(w[on] @ H(np.minimum(net[on] / t[on] - 1.0, s_max)))
-
-
-def best_response(p: np.ndarray, t: np.ndarray, w: np.ndarray, s_max: float) -> np.ndarray:
-    """Net outputs y (n,) maximising wᵢ H(yᵢ/tᵢ − 1) − pᵢ yᵢ for each product; 0 if tᵢ = 0."""
-    y = np.zeros_like(t)
-    on = (t > 0) & (w > 0)
-    r = p[on] * t[on] / w[on]
-    s = np.where(r >= 1.0, np.maximum(1.0 - r, -1.0),
-                 np.minimum(1.0 / np.maximum(r, 1e-300) - 1.0, s_max))
-    y[on] = t[on] * (1.0 + s)
-    return y
-
-
-def _labour_price(v: np.ndarray, q: np.ndarray, p: PlanProblem, s_max: float,
-                  budget: float) -> float:
-    """Smallest μ ≥ 0 with v·y(μ v + q) ≤ budget (bisection, 60 halvings in log space)."""
-    t, w = p.targets, p.weights
-    assert w is not None
-    def used(mu: float) -> float:
-        return float(v @ best_response(mu * v + q, t, w, s_max))
-    if used(0.0) <= budget:
-        return 0.0
-    lo, hi = 0.0, 1.0 / max(float(v @ t), 1e-300) * float(w.sum())
-    while used(hi) > budget:
-        hi *= 4.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if used(mid) <= budget else (mid, hi)
-    return hi
-
-
 def harmony_plan(problem: PlanProblem, params: HarmonyParams | None = None, *,
                  method: str = "auto") -> PlanResult:
-    """Solve the harmony plan. method: "auto"/"iterative" (ours, needs one technique per
-    product) or "lp" (the tangent LP through HiGHS, any technology)."""
+    """Solve the harmony plan. method: "auto"/"iterative" (ours: dual prices, needs one
+    technique per product) or "lp" (the tangent LP through HiGHS, any technology). With
+    "iterative", `gap` is the certified gap (bound − value)/|bound| and
+    `harmony_certificate(result)` recomputes the bound from the result's prices."""
     params = params or HarmonyParams()
     if not np.any(problem.targets > 0):
         raise InvalidInput("every target is zero: give at least one positive target")
@@ -135,131 +89,45 @@ def harmony_plan(problem: PlanProblem, params: HarmonyParams | None = None, *,
         raise InvalidInput(f"method must be 'auto', 'iterative' or 'lp', got {method!r}")
     if not problem.square:
         raise InvalidInput("the harmony iteration needs one technique per product; use 'lp'")
-    return _iterate(problem, params)
+    return _balance(problem, params)
 
 
-def _iterate(p: PlanProblem, params: HarmonyParams) -> PlanResult:
+def _balance(p: PlanProblem, params: HarmonyParams) -> PlanResult:
     assert p.capacity is not None and p.resources is not None and p.resource_limits is not None
     if not np.isfinite(p.labour_available) and not np.isfinite(p.capacity).any() \
             and not np.isfinite(p.resource_limits).any():
         raise InvalidInput("the plan is unbounded: nothing limits production (give a labour "
                            "limit, capacities or scarce resources)")
-    lu = Leontief(p.A, tol=params.solve_tol)
-    v = lu.solve(p.labour, transpose=True)
-    budget = float(p.labour_available)
-    pi, rho = np.zeros(p.m), np.zeros(p.resources.shape[0])
     prop = kantorovich_plan(p)
-    best = (harmony_value(p, prop.net, params.s_max), prop.x, 0.0, pi, rho, 0)
-    x, q = np.zeros(p.m), np.zeros(p.n)
-    best_seen, last_gain = best[0], 0
-    for k in range(1, params.rounds + 1):
-        q = _other_prices(p, pi, rho, lu, q)
-        mu = _labour_price(v, q, p, params.s_max, budget) if np.isfinite(budget) else 0.0
-        y = best_response(mu * v + q, p.targets, p.weights, params.s_max)  # type: ignore[arg-type]
-        x = np.maximum(lu.solve(y, x0=x if k > 1 else None), 0.0)
-        xf = _repair(p, x)
-        value = harmony_value(p, p.net_output(xf), params.s_max)
-        if value > best[0]:
-            best = (value, xf, mu, pi, rho, k)
-        if value > best_seen + params.tol * abs(best_seen):
-            best_seen, last_gain = value, k
-        elif k - last_gain >= params.patience:
-            break
-        over_cap, over_res = _overshoot(p, x)
-        if max(over_cap.max(initial=0.0), over_res.max(initial=0.0)) <= params.tol:
-            break
-        step = params.step / np.sqrt(k)
-        pi = _raise(pi, over_cap, mu * v, step)
-        rho = _raise(rho, over_res, mu * np.ones_like(rho), step)
-    _, x, mu, pi, rho, at = best
-    note = f"best at round {at} of {k}" if at else f"proportional plan kept after {k} rounds"
-    if params.polish and not np.isfinite(p.resource_limits).any() and prop.lam > 0:
+    dual = dual_plan(p, prop.x, params.s_max,
+                     DualParams(params.rounds, params.gap, params.memory, params.solve_tol))
+    x, value = dual.x, dual.value
+    assert p.weights is not None
+    floor = 1e-3 * float(p.weights.sum())
+    note = (f"dual prices: {dual.iterations} updates, {dual.evaluations} evaluations; "
+            f"bound {dual.bound:.10g}")
+    if params.polish and dual.gap(floor) > params.gap \
+            and not np.isfinite(p.resource_limits).any() and prop.lam > 0:
         xp, steps = pg_polish(p, x, prop.x / prop.lam, params.s_max, PgParams(params.polish))
-        gain = harmony_value(p, p.net_output(xp), params.s_max) - best[0]
+        gain = harmony_value(p, p.net_output(xp), params.s_max) - value
         if gain > 0:
-            x = xp
+            x, value = xp, value + gain
             note += f"; projected gradient {steps} steps, +{gain:.4g}"
-    return _result(p, x, mu, pi, rho, v, note, lu)
+    gap = (dual.bound - value) / max(abs(dual.bound), 1e-300)
+    return _result(p, x, dual, f"{note}; certified gap {gap:.3g}", gap)
 
 
-def _repair(p: PlanProblem, x: np.ndarray) -> np.ndarray:
-    """A feasible plan near x: cut overshooting outputs to capacity (which frees their inputs
-    for everyone else) if no net output turns negative, then shrink uniformly for labour and
-    resources; otherwise shrink x uniformly."""
-    assert p.capacity is not None
-    clipped = np.minimum(x, p.capacity)
-    if np.all(p.net_output(clipped) >= -1e-9 * np.maximum(p.targets, 1.0)):
-        return _scale_into(p, clipped)
-    return _scale_into(p, x)
-
-
-def _other_prices(p: PlanProblem, pi: np.ndarray, rho: np.ndarray, lu: Leontief,
-                  previous: np.ndarray | None = None) -> np.ndarray:
-    """(I − A)⁻ᵀ (π + Rᵀρ), shape (n,): what capacity and resource prices add to each cost."""
-    assert p.resources is not None
-    g = pi + (p.resources.T @ rho if rho.size else 0.0)
-    if not np.any(g):
-        return np.zeros(p.n)
-    warm = previous if previous is not None and np.any(previous) else None
-    return np.asarray(np.maximum(lu.solve(np.asarray(g, dtype=float), transpose=True,
-                                          x0=warm), 0.0))
-
-
-def _overshoot(p: PlanProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Relative overshoot of each capacity and resource limit (≤ 0 when respected)."""
-    assert p.capacity is not None and p.resources is not None and p.resource_limits is not None
-    cap = np.zeros(p.m)
-    fin = np.isfinite(p.capacity)
-    cap[fin] = x[fin] / np.maximum(p.capacity[fin], 1e-300) - 1.0
-    res = np.zeros(p.resources.shape[0])
-    if res.size:
-        use = p.resources @ x
-        lim = p.resource_limits
-        ok = np.isfinite(lim)
-        res[ok] = use[ok] / np.maximum(lim[ok], 1e-300) - 1.0
-    return cap, res
-
-
-def _raise(price: np.ndarray, over: np.ndarray, scale: np.ndarray, step: float) -> np.ndarray:
-    """Multiplicative tâtonnement: seed a price where a limit is first overshot, scale it by
-    (1 + overshoot)^step afterwards (falling where the limit is slack)."""
-    seed = (price == 0) & (over > 0)
-    out = price.copy()
-    base = np.maximum(scale, 1e-12)
-    out[seed] = base[seed] * over[seed]
-    grow = ~seed & (price > 0)
-    out[grow] *= np.power(np.maximum(1.0 + over[grow], 1e-3), 2.0 * step)
-    out[out < 1e-12 * base] = 0.0
-    return out
-
-
-def _scale_into(p: PlanProblem, x: np.ndarray) -> np.ndarray:
-    """Shrink x uniformly until every limit holds (net output shrinks with it, stays ≥ 0)."""
-    assert p.capacity is not None and p.resources is not None and p.resource_limits is not None
-    f = 1.0
-    use = float(p.labour @ x)
-    if np.isfinite(p.labour_available) and use > p.labour_available:
-        f = min(f, p.labour_available / use)
-    fin = np.isfinite(p.capacity) & (x > p.capacity)
-    if fin.any():
-        f = min(f, float((p.capacity[fin] / x[fin]).min()))
-    if p.resources.shape[0]:
-        r = p.resources @ x
-        bad = np.isfinite(p.resource_limits) & (r > p.resource_limits)
-        if bad.any():
-            f = min(f, float((p.resource_limits[bad] / r[bad]).min()))
-    return x * f
-
-
-def _result(p: PlanProblem, x: np.ndarray, mu: float, pi: np.ndarray, rho: np.ndarray,
-            v: np.ndarray, note: str, lu: Leontief) -> PlanResult:
+def _result(p: PlanProblem, x: np.ndarray, dual: DualResult, note: str,
+            gap: float) -> PlanResult:
+    """The plan x (m,) with the prices of the lowest dual bound (μ, κ, ρ: objective units
+    per hour / per unit of capacity / per unit of resource)."""
     net = p.net_output(x)
     t = p.targets
     lam = float((net[t > 0] / t[t > 0]).min())
-    prices = mu * v + _other_prices(p, pi, rho, lu)
-    return PlanResult(p, x, net, "harmony", harmony_value(p, net), lam, prices, mu, pi, rho,
-                      _harmony_binding(p, x, mu, pi, rho),
-                      f"harmony balancing ({note})")
+    mu, kappa, rho = dual.labour_price, dual.capacity_prices, dual.resource_prices
+    return PlanResult(p, x, net, "harmony", harmony_value(p, net), lam, dual.prices, mu,
+                      kappa, rho, _harmony_binding(p, x, mu, kappa, rho),
+                      f"harmony balancing ({note})", gap=gap)
 
 
 def _harmony_binding(p: PlanProblem, x: np.ndarray, mu: float, pi: np.ndarray,
@@ -304,6 +172,14 @@ def harmony_lp(problem: PlanProblem, params: HarmonyParams | None = None, *,
     return PlanResult(p, x, net, "harmony", value, lam, prices, labour_price, cap_prices,
                       np.asarray(res_prices), tuple(binding), f"tangent LP ({sol.status})",
                       gap=(bound - value) / max(abs(bound), 1e-300))
+
+
+def harmony_certificate(result: PlanResult, s_max: float = S_MAX) -> float:
+    """An upper bound on the best harmony of result.problem from the result's own prices
+    (p, μ, ρ), by the Lagrangian dual (harmony_dual.dual_bound): O(nnz), valid for any
+    prices, tight when they are the optimal ones."""
+    return dual_bound(result.problem, result.prices, result.labour_price,
+                      result.resource_prices, s_max)
 
 
 def harmony_upper_bound(problem: PlanProblem, params: HarmonyParams | None = None) -> float:

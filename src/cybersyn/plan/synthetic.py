@@ -49,3 +49,23 @@ def random_economy(n: int, *, seed: int = 0, inputs: tuple[int, int] = (10, 20),
     x = leontief_output(A, demand)
     capacity = x * capacity_slack * rng.uniform(0.8, 1.2, n)
     return SyntheticEconomy(A, labour, demand, capacity)
+
+
+def harmony_economy(n: int, *, seed: int = 0, tight_share: float = 0.25,
+                    tight: tuple[float, float] = (0.92, 1.0),
+                    loose: tuple[float, float] = (1.1, 2.5)) -> SyntheticEconomy:
+    """A random economy (as `random_economy`) whose capacities make the harmony plan differ
+    from the proportional one: a share `tight_share` of products (drawn at random) gets
+    capacity U(tight) × x̂ᵢ, the rest U(loose) × x̂ᵢ, where x̂ = (I − A)⁻¹ final_demand. With
+    labour at 0.9 × l·x̂ (the bench's choice) the proportional plan λx̂ is labour-bound
+    (λ = 0.9 < 0.92), and a harmony plan that shifts labour towards products that are
+    cheap per unit of target runs into the tight capacities: labour and capacities bind
+    together. Same seed, same economy."""
+    eco = random_economy(n, seed=seed, capacity_slack=1.0)
+    rng = np.random.default_rng([seed, 1])
+    from cybersyn.plan.leontief import leontief_output
+
+    xhat = leontief_output(eco.A, eco.final_demand)
+    is_tight = rng.random(n) < tight_share
+    slack = np.where(is_tight, rng.uniform(*tight, size=n), rng.uniform(*loose, size=n))
+    return SyntheticEconomy(eco.A, eco.labour, eco.final_demand, xhat * slack)
