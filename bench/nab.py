@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 FIXED_THRESHOLD = 0.5
-"""Chosen before any run: NAB score 0.5 <=> p_steady = 0.1 <=> the monitor's documented
-score 1 - p_steady = 0.9 (its default detection threshold)."""
+"""Of `cybersyn-posterior`, chosen before any run: NAB score 0.5 <=> p_steady = 0.1 <=> the
+old rule's threshold 1 - p_steady = 0.9. `cybersyn` is scored at the detector's own
+threshold (DetectParams.threshold, 0.5, fixed before its runs)."""
 
 
 def default_data() -> Path:
@@ -169,13 +171,10 @@ def windowed_gaussian_scores(data: Path, files: list[File]) -> list[np.ndarray]:
     return out
 
 
-def cybersyn_scores(files: list[File]) -> list[np.ndarray]:
-    """All 58 files through one vectorised filter (NaN-padded), time = row number.
-
-    Default FilterParams (not tuned on NAB). The NAB score is L / (1 + L) with
-    L = -log10 P(steady now): a monotone map of the monitor's score 1 - P(steady) that does
-    not saturate at 1.0 in floating point (so the threshold sweep can rank big surprises).
-    """
+def posterior_scores(files: list[File]) -> list[np.ndarray]:
+    """The first session's live rule (`cybersyn-posterior`, kept for the record): all 58
+    files through one vectorised filter, time = row number, score L / (1 + L) with
+    L = -log10 P(steady now)."""
     from cybersyn.monitor import MultiProcessFilter, new_state
 
     f = MultiProcessFilter()
@@ -192,107 +191,42 @@ def cybersyn_scores(files: list[File]) -> list[np.ndarray]:
     return [score[: len(x.values), j] for j, x in enumerate(files)]
 
 
-SEASON_DAYS = (1, 7)
-SEASON_MIN_ACF = 0.3
-"""Seasonal differencing rule (fixed before the runs, applied to every file alike): a lag of
-one day or one week (in rows, from the first spacing) is used when the lag autocorrelation
-of the probation window exceeds 0.3 (the larger one wins); it needs two periods of data in
-the probation window."""
-
-
-def season_lag(f: File) -> int:
-    """The seasonal lag (rows) chosen from the probation window only, or 0 for none."""
-    n = len(f.values)
-    pr = f.values[: int(0.15 * n)]
-    dt = (f.times[1] - f.times[0]).total_seconds()
-    best, best_r = 0, SEASON_MIN_ACF
-    for days in SEASON_DAYS:
-        lag = round(days * 86400 / dt) if dt > 0 else 0
-        if lag < 2 or 2 * lag > pr.size:
-            continue
-        a, b = pr[lag:] - pr[lag:].mean(), pr[:-lag] - pr[:-lag].mean()
-        r = float((a * b).sum() / math.sqrt((a * a).sum() * (b * b).sum() + 1e-300))
-        if r > best_r:
-            best, best_r = lag, r
-    return best
-
-
-def deseasonalise(f: File) -> File:
-    """y_t - y_{t-lag} after the first period (the first period minus its mean: inside
-    the unscored probation window)."""
-    lag = season_lag(f)
-    if not lag:
-        return f
-    v = f.values
-    w = np.empty_like(v)
-    w[lag:] = v[lag:] - v[:-lag]
-    w[:lag] = v[:lag] - v[:lag].mean()
-    return File(f.name, f.times, w, f.windows)
-
-
-def filter_outputs(files: list[File]) -> list[np.ndarray]:
-    """Raw filter outputs (T, 15) per file: all files in one vectorised filter."""
-    from cybersyn.monitor import MultiProcessFilter, new_state
-
-    f = MultiProcessFilter()
-    length = max(len(x.values) for x in files)
-    y = np.full((length, len(files)), np.nan)
-    for j, x in enumerate(files):
-        y[: len(x.values), j] = x.values
-    state = new_state(len(files))
-    raw = np.empty((length, len(files), 15))
-    for k in range(length):
-        raw[k] = f.update(state, y[k], float(k)).raw
-    return [raw[: len(x.values), j] for j, x in enumerate(files)]
-
-
-def surprise(raw: np.ndarray) -> np.ndarray:
-    """Surprise of each row mapped to [0, 1): L / (1 + L), L = -log10 of the two-sided
-    tail probability of the standardised one-step error e / sqrt(forecast_var) (normal
-    approximation of the steady predictive). A score of 0.8 is a tail probability 1e-4."""
-    from scipy.special import ndtr
-
-    z = np.nan_to_num(np.abs(raw[:, 13]) / np.sqrt(np.maximum(raw[:, 1], 1e-300)))
-    lg = -np.log10(np.maximum(2.0 * ndtr(-z), 1e-300))
-    return lg / (1.0 + lg)
-
-
-SURPRISE_FIXED = 0.8
-"""Fixed threshold of `cybersyn-surprise`: a false-alarm rate of 1e-4 per row under the
-model (about one false alarm per 10 000 rows, i.e. ~35 days of 5-minute data)."""
-SURPRISE_SUPPRESS = 400
-"""Non-maximum suppression window of `cybersyn-surprise`, chosen on the whole corpus among
-{100, 200, 400, 800} rows (standard 25.7 / 31.9 / 35.6 / 27.6 without seasonal
-differencing)."""
-
-SURPRISE_SUPPRESS_PROBATION = 0.5
-"""`cybersyn-surprise-p50`: the suppression window as a fraction of the file's probation
-period (which NAB hands every detector), chosen on the whole corpus among {0.25, 0.35, 0.5,
-0.75, 1.0} (standard 33.8 / 39.0 / 45.2 / 41.0 / 39.1): a noisy landscape, so the best of
-it is an optimistic figure."""
-
-
 def probation_rows(n: int) -> int:
     return int(min(math.floor(0.15 * n), 0.15 * 5000))
 
 
-SUPPRESS_ROWS = 200
-"""Non-maximum suppression window (rows) of the `cybersyn-nms` variant. Chosen on the whole
-corpus among {50, 200} (standard 24.3 vs 26.9); never per file."""
+def detector_scores(files: list[File], params: object = None) -> list[np.ndarray]:
+    """The server's detector (`cybersyn.monitor.detector.Detector`) over all 58 files at
+    once (NaN-padded), times in days from the timestamps, each file's warm-up = its NAB
+    probation rows (NAB gives every detector that length). The NAB score of a row is the
+    detector's `alarm`: the score of the signal it issues at that row (0 if none), so the
+    fixed threshold 0.5 = the server's default threshold = exactly the server's signals."""
+    from cybersyn.monitor import Detector, DetectParams
+
+    n, length = len(files), max(len(x.values) for x in files)
+    y = np.full((length, n), np.nan)
+    tt = np.zeros((length, n))
+    for j, x in enumerate(files):
+        days = np.array(x.times, dtype="datetime64[s]").astype(np.int64) / 86400.0
+        y[: days.size, j] = x.values
+        tt[: days.size, j] = days
+        tt[days.size :, j] = days[-1]
+    det = Detector(n, params if isinstance(params, DetectParams) else DetectParams(),
+                   warmup=np.array([probation_rows(len(x.values)) for x in files]))
+    alarm = np.empty((length, n))
+    for k in range(length):
+        alarm[k] = det.step(y[k], tt[k]).alarm
+    return [alarm[: len(x.values), j] for j, x in enumerate(files)]
 
 
-def suppress(score: np.ndarray, window: int = SUPPRESS_ROWS) -> np.ndarray:
-    """Keep a score only where it exceeds every score of the previous `window` rows (else 0).
-
-    A persistence rule independent of the threshold: one burst of surprise (a change and the
-    rows the filter needs to adapt to it) is reported once, at its first and largest value,
-    instead of as a run of false positives (NAB counts every detection outside a window).
-    """
-    out = np.zeros_like(score)
-    for t in range(score.size):
-        prev = score[max(0, t - window) : t]
-        if not prev.size or score[t] > prev.max():
-            out[t] = score[t]
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """--param name=value (numbers, or comma-separated tuples) for DetectParams."""
+    out: dict[str, object] = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        vals = [float(v) for v in text.split(",")]
+        out[name] = tuple(vals) if "," in text else (
+            int(vals[0]) if name == "warmup" else vals[0])
     return out
 
 
@@ -300,30 +234,43 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--json", action="store_true", help="One JSON line per detector/profile.")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="Override a DetectParams field (a variant; labelled in the output).")
+    ap.add_argument("--no-posterior", action="store_true",
+                    help="Skip the old posterior rule (saves a minute).")
     args = ap.parse_args()
     if not (args.data / "labels" / "combined_windows.json").exists():
         sys.exit(f"NAB data not found at {args.data} (set --data or CYBERSYN_DATA)")
+    from cybersyn.monitor import DetectParams
+
     files = load_corpus(args.data)
     profiles = json.loads((args.data / "config" / "profiles.json").read_text())
     board = json.loads((args.data / "results" / "final_results.json").read_text())
-    ours = cybersyn_scores(files)
-    raw_sur = [surprise(r) for r in filter_outputs([deseasonalise(f) for f in files])]
-    sur = [suppress(x, SURPRISE_SUPPRESS) for x in raw_sur]
-    sur_p = [suppress(x, max(1, int(SURPRISE_SUPPRESS_PROBATION * probation_rows(x.size))))
-             for x in raw_sur]
-    runs = [("windowedGaussian", windowed_gaussian_scores(args.data, files), None),
-            ("cybersyn", ours, FIXED_THRESHOLD),
-            (f"cybersyn-nms{SUPPRESS_ROWS}", [suppress(s) for s in ours], FIXED_THRESHOLD),
-            ("cybersyn-surprise", sur, SURPRISE_FIXED),
-            ("cybersyn-surprise-p50", sur_p, SURPRISE_FIXED)]
-    for name, scores, fixed in runs:
+    over = parse_overrides(args.param)
+    params = DetectParams(**over)  # type: ignore[arg-type]
+    runs: list[tuple[str, list[np.ndarray] | None, float | None, dict[str, object]]] = [
+        ("windowedGaussian", None, None, {}),
+        ("cybersyn", None, params.threshold, over)]
+    if not args.no_posterior:
+        runs.append(("cybersyn-posterior", None, FIXED_THRESHOLD, {}))
+    for name, _, fixed, extra in runs:
+        wall, cpu = time.perf_counter(), time.process_time()
+        scores = (windowed_gaussian_scores(args.data, files) if name == "windowedGaussian"
+                  else detector_scores(files, params) if name == "cybersyn"
+                  else posterior_scores(files))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         for prof, res in evaluate(files, scores, profiles, fixed).items():
-            line = {"detector": name, "profile": prof, "score": round(res["score"], 2),
-                    "threshold": res["threshold"],
-                    "published": board.get(name, {}).get(prof)}
+            line: dict[str, object] = {
+                "detector": name, "profile": prof, "score": round(res["score"], 2),
+                "threshold": round(res["threshold"], 4),
+                "published": board.get(name, {}).get(prof)}
             if fixed is not None:
                 line["fixed_threshold"] = fixed
                 line["fixed_threshold_score"] = round(res["fixed_threshold_score"], 2)
+            if extra:
+                line["params"] = extra
+            line.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+                         "loadavg_1min": round(os.getloadavg()[0], 2)})
             print(json.dumps(line) if args.json else
                   f"{name:18s} {prof:20s} {line['score']:7.2f} (published {line['published']})")
 

@@ -49,6 +49,9 @@ def test_demo_stage_finds_the_strike_and_resumes_exactly(demo_store: Store, demo
     with demo_store.read() as conn:
         assert fresh.load_state(conn) == len(fresh.ids)
     assert fresh.state.tobytes() == ctx.state["monitor_tracker"].state.tobytes()
+    old = ctx.state["monitor_tracker"].detector
+    assert all(fresh.detector.series_bytes(k) == old.series_bytes(k)
+               for k in range(len(fresh.ids)))
 
 
 def test_demo_run_again_over_the_same_days_replaces_its_results(  # type: ignore[no-untyped-def]

@@ -125,6 +125,8 @@ class Detector:
         self.pend_t = np.zeros(n)
         self.pend_err = np.zeros(n)
         self.last_signal = np.full(n, -(1 << 40), dtype=np.int64)
+        self.slring = np.zeros((n, max(1, self.params.slope_lag)))   # filtered slopes
+        self.slimit = np.full(n, self.params.slope_limit)
         # time unit and calibration stay 1 until the warm-up ends (see `reset`)
 
     # -- one step ---------------------------------------------------------------------
@@ -186,12 +188,27 @@ class Detector:
         g = np.maximum(gp, gn)
         limit = self.climit[live]
         quiet = (cnt - self.last_signal[live]) > sup
-        slope = (p.cusum_limit > 0) & (g >= limit) & quiet & ~fire & (kept < p.threshold)
+        free = quiet & ~fire & (kept < p.threshold)
+        cus = (p.cusum_limit > 0) & (g >= limit) & free
+        # slope alarm: drift of the filtered slope over slope_lag rows, in forecast sd
+        lk = p.slope_lag
+        sl = out.slope[live]
+        old = self.slring[live, cnt % lk] if lk else sl
+        drift = np.abs(sl - old) / np.sqrt(np.maximum(fvar, 1e-300))
+        drift = np.where(cnt - self.warmup[live] >= lk, drift, 0.0)
+        if lk:
+            self.slring[live, cnt % lk] = sl
+        slim = self.slimit[live]
+        dri = (p.slope_limit > 0) & (drift >= slim) & free & ~cus
+        slope = cus | dri
         kind = np.where(slope, SLOPE, kind)
         prob = np.where(slope, out.p[live, SLOPE], prob)
-        s_score = np.where(slope, g / (g + limit + 1e-300), s_score)
-        start = np.where(slope, self.gstart[live], start)
-        direction = np.where(slope, np.where(gp >= gn, 1, -1), direction)
+        s_score = np.where(cus, g / (g + limit + 1e-300), s_score)
+        s_score = np.where(dri, drift / (drift + slim + 1e-300), s_score)
+        start = np.where(cus, self.gstart[live], start)
+        start = np.where(dri, self.thist[live, (cnt - lk // 2) % h], start)
+        direction = np.where(cus, np.where(gp >= gn, 1, -1), direction)
+        direction = np.where(dri, np.where(sl >= old, 1, -1), direction)
         sig = fire | slope
         gp[sig], gn[sig] = 0.0, 0.0
         self.gpos[live], self.gneg[live] = gp, gn
@@ -225,6 +242,8 @@ class Detector:
         settle = int(p.settle_fraction * w)
         big = np.full((grp.size, w), np.nan)
         zz = np.zeros((grp.size, w))
+        slopes = np.zeros((grp.size, w))
+        sds = np.ones((grp.size, w))
         rows = np.arange(grp.size)
         for r in range(w):
             back = vals[rows, np.maximum(r - lag, 0)]
@@ -236,11 +255,21 @@ class Detector:
                                      np.nan)
             zz[:, r] = np.where(ok, np.nan_to_num(
                 o.error / np.sqrt(np.maximum(o.forecast_var, 1e-300))), 0.0)
+            slopes[:, r] = np.nan_to_num(o.slope)
+            sds[:, r] = np.where(ok, np.sqrt(np.maximum(np.nan_to_num(o.forecast_var), 1e-300)),
+                                 np.inf)
         for j, k in enumerate(grp):
             b = big[j][~np.isnan(big[j])]
             ref = float(np.quantile(b, p.calibration_quantile)) if b.size else 0.0
             self.ref[k] = max(ref, p.min_surprise)
             self.climit[k] = max(p.cusum_limit, _cusum_max(zz[j, settle:], p.cusum_drift))
+            lk = p.slope_lag
+            a = max(settle, lk)
+            top = float((np.abs(slopes[j, a:] - slopes[j, a - lk : w - lk]) / sds[j, a:]).max(
+                initial=0.0)) if lk and a < w else 0.0
+            self.slimit[k] = max(p.slope_limit, top)
+            if lk:
+                self.slring[k, np.arange(w - lk, w) % lk] = slopes[j, w - lk :]
         self.fstate[grp] = sub
         self.sring[grp] = 0.0
         self.pend_score[grp] = 0.0
@@ -258,6 +287,9 @@ class Detector:
     def load_series_bytes(self, k: int, blob: bytes) -> None:
         """Restore series k from `series_bytes` (same params and warm-up)."""
         fsize = len(state_to_bytes(self.fstate, k))
+        want = fsize + sum(a[k : k + 1].nbytes for a in self._arrays())
+        if len(blob) != want:
+            raise ValueError(f"Expected a detector state of {want} bytes, got {len(blob)}.")
         self.fstate[k] = state_from_bytes([blob[:fsize]])[0]
         off = fsize
         for a in self._arrays():
@@ -265,8 +297,6 @@ class Detector:
             size = row.nbytes
             a[k] = np.frombuffer(blob[off : off + size], dtype=a.dtype).reshape(row.shape)[0]
             off += size
-        if off != len(blob):
-            raise ValueError(f"Expected a detector state of {off} bytes, got {len(blob)}.")
 
     def reset(self, k: int) -> None:
         """Forget series k: it warms up again from its next observation."""
@@ -275,12 +305,13 @@ class Detector:
             a[k] = 0
         self.unit[k] = self.ref[k] = 1.0
         self.climit[k] = self.params.cusum_limit
+        self.slimit[k] = self.params.slope_limit
         self.last_signal[k] = -(1 << 40)
 
     def _arrays(self) -> list[np.ndarray]:
         return [self.hist, self.thist, self.sring, self.count, self.lag, self.unit, self.ref,
                 self.climit, self.gpos, self.gneg, self.gstart, self.pend_score, self.pend_t,
-                self.pend_err, self.last_signal]
+                self.pend_err, self.last_signal, self.slring, self.slimit]
 
 
 def _cusum_max(z: np.ndarray, drift: float) -> float:
