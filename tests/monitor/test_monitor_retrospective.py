@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -45,7 +47,7 @@ def test_two_steps_give_two_change_points_at_least_min_segment_apart() -> None:
     y[130:] -= 8
     cps = change_points(y, params=RetroParams(min_segment=10))
     assert [c for c in cps if abs(c - 60) <= 2] and [c for c in cps if abs(c - 130) <= 2]
-    assert all(b - a >= 10 for a, b in zip(cps, cps[1:], strict=False))
+    assert all(b - a >= 10 for a, b in itertools.pairwise(cps))
 
 
 def test_local_maxima_match_a_brute_force() -> None:
