@@ -99,18 +99,18 @@ def test_slope_change_is_signalled_as_a_slope(seed: int, sign: float) -> None:
     # one draw may be missed or called a step; the property is a rate over 20 draws
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, 2**32, 20)
-    res = [_slope_found(int(s), sign * 1.0, DetectParams()) for s in seeds]
-    assert sum(f for f, _ in res) >= 15
-    assert sum(k for _, k in res) >= 8
+    res = [_slope_found(int(s), sign * 2.0, DetectParams()) for s in seeds]
+    assert sum(f for f, _ in res) >= 16  # 100 fixed seeds: 99 found, 89 called slope
+    assert sum(k for _, k in res) >= 12
 
 
 def test_slope_changes_are_missed_without_the_slope_alarm() -> None:
     seeds = range(40)
-    on = [_slope_found(s, 1.0, DetectParams()) for s in seeds]
-    off = [_slope_found(s, 1.0, DetectParams(slope_limit=0.0)) for s in seeds]
-    # measured: with 39 found / 28 called slope; without 18 / 6
-    assert sum(f for f, _ in on) >= 34 and sum(k for _, k in on) >= 20
-    assert sum(f for f, _ in off) <= 24 and sum(k for _, k in off) <= 10
+    on = [_slope_found(s, 1.5, DetectParams()) for s in seeds]
+    off = [_slope_found(s, 1.5, DetectParams(slope_limit=0.0)) for s in seeds]
+    # measured (1.5 sd/row): with the alarm 40 found / 39 called slope; without 24 / 23
+    assert sum(f for f, _ in on) >= 35 and sum(k for _, k in on) >= 34
+    assert sum(f for f, _ in off) <= 29 and sum(k for _, k in off) <= 28
 
 
 def test_steady_noise_rarely_signals() -> None:

@@ -120,7 +120,8 @@ class Detector:
         self.climit = np.full(n, self.params.cusum_limit)
         self.gpos = np.zeros(n)
         self.gneg = np.zeros(n)
-        self.gstart = np.zeros(n)
+        self.gstart = np.zeros(n)             # where the upper CUSUM left zero
+        self.gstart_neg = np.zeros(n)         # where the lower one did
         self.pend_score = np.zeros(n)         # kept score of the previous observation
         self.pend_t = np.zeros(n)
         self.pend_err = np.zeros(n)
@@ -183,8 +184,9 @@ class Detector:
         # slope alarm: two-sided CUSUM of z
         gp = np.maximum(0.0, self.gpos[live] + z - p.cusum_drift)
         gn = np.maximum(0.0, self.gneg[live] - z - p.cusum_drift)
-        was_zero = (self.gpos[live] == 0) & (self.gneg[live] == 0)
-        self.gstart[live] = np.where(was_zero, tt[live], self.gstart[live])
+        self.gstart[live] = np.where(self.gpos[live] == 0, tt[live], self.gstart[live])
+        self.gstart_neg[live] = np.where(self.gneg[live] == 0, tt[live],
+                                         self.gstart_neg[live])
         g = np.maximum(gp, gn)
         limit = self.climit[live]
         quiet = (cnt - self.last_signal[live]) > sup
@@ -205,7 +207,8 @@ class Detector:
         prob = np.where(slope, out.p[live, SLOPE], prob)
         s_score = np.where(cus, g / (g + limit + 1e-300), s_score)
         s_score = np.where(dri, drift / (drift + slim + 1e-300), s_score)
-        start = np.where(cus, self.gstart[live], start)
+        start = np.where(cus, np.where(gp >= gn, self.gstart[live], self.gstart_neg[live]),
+                         start)
         start = np.where(dri, self.thist[live, (cnt - lk // 2) % h], start)
         direction = np.where(cus, np.where(gp >= gn, 1, -1), direction)
         direction = np.where(dri, np.where(sl >= old, 1, -1), direction)
@@ -311,7 +314,7 @@ class Detector:
     def _arrays(self) -> list[np.ndarray]:
         return [self.hist, self.thist, self.sring, self.count, self.lag, self.unit, self.ref,
                 self.climit, self.gpos, self.gneg, self.gstart, self.pend_score, self.pend_t,
-                self.pend_err, self.last_signal, self.slring, self.slimit]
+                self.pend_err, self.last_signal, self.slring, self.slimit, self.gstart_neg]
 
 
 def _cusum_max(z: np.ndarray, drift: float) -> float:
