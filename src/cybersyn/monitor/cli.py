@@ -46,7 +46,11 @@ def detect_cmd(
     median spacing of the time column, so irregular gaps count in typical steps."""
     labels, times, values = read_series(file, time_column, value_column)
     out = MultiProcessFilter().run(values, _in_steps(times))
-    sig, alarm = _signals(values, times, DetectParams(threshold=threshold, warmup=warmup))
+    try:
+        params = DetectParams(threshold=threshold, warmup=warmup)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    sig, alarm = _signals(values, times, params)
     rows = [_row(labels[k], values[k], out, k, float(alarm[k]), sig.get(k, ""))
             for k in range(values.size)]
     if as_json:
