@@ -5,6 +5,7 @@ failed request writes nothing, concurrent submissions share commits and lose not
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from datetime import UTC, datetime
 
@@ -18,7 +19,9 @@ from cybersyn.store import Store
 from cybersyn.supply import handouts, ledger
 from cybersyn.supply import tables as t
 from cybersyn.supply.handouts import GroupCommit, HandOutRequest, hand_out_batch
-from cybersyn.testing import assert_ledger_balanced
+from cybersyn.testing import assert_ledger_balanced, private_pg_schema
+
+PG_URL = os.environ.get("CYBERSYN_TEST_PG_URL")
 
 AT = datetime(1972, 10, 12, 15, 0, tzinfo=UTC)
 P = "1972-10"
@@ -106,6 +109,76 @@ def test_batch_answers_as_one_by_one(shop: Store, reqs: list[tuple[int, int, str
     assert moved == sum(q for _, q in rows) == sum(r.quantity for r in new)
     with shop.read() as conn:
         assert_ledger_balanced(conn, P)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(REQUEST, min_size=1, max_size=14))
+def test_group_transaction_answers_as_one_by_one(
+        shop: Store, reqs: list[tuple[int, int, str, int, str]]) -> None:
+    """The group commit's own write path (on PostgreSQL one autocommitted statement, then
+    one transaction for what it leaves) answers as the requests applied in order."""
+    prefix = f"y{next(_example)}"
+    cards = _cards(shop, prefix, 3)
+    requests = [HandOutRequest(f"{prefix}k{k}", f"{prefix}c{c}", g, q, p, P, AT, "t")
+                for k, c, g, q, p in reqs]
+    jobs = [handouts._Job(r) for r in requests]
+    GroupCommit._transaction(shop, jobs)
+    assert [answer(j.outcome) for j in jobs] == model(requests, set(cards))
+    with shop.read() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(t.journal).where(
+            t.journal.c.idem_key.like(f"{prefix}k%"))).scalar_one()
+        assert_ledger_balanced(conn, P)
+    assert n == sum(1 for j in jobs if answer(j.outcome)[0] == "new")
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not PG_URL, reason="needs CYBERSYN_TEST_PG_URL")
+def test_pg_batch_key_taken_concurrently_moves_nothing() -> None:
+    """A key inserted by a concurrent transaction after the batch's snapshot: the batch
+    statement waits on it, inserts nothing for it and does not move that entitlement (the
+    statement is complete on its own, so it may run autocommitted)."""
+    with private_pg_schema(PG_URL or "") as url:
+        shop = Store(url)
+        try:
+            shop.migrate()
+            with shop.write() as conn:
+                ledger.set_good(conn, "milk", "Milk", "litre", 120)
+                ledger.set_good(conn, "flour", "Flour", "kg", 90)
+            c1, c2 = _cards(shop, "r", 2)
+            other = shop.engine.connect()
+            tx = other.begin()
+            ledger.hand_out(other, "K", c1, "milk", 1, "P1", P, AT, "t")  # not committed
+            got: dict[int, ledger.HandOut] = {}
+
+            def batch() -> None:
+                with shop.read() as conn:
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    got.update(handouts._pg_batch(conn, [
+                        HandOutRequest("K", c2, "milk", 2, "P1", P, AT, "t"),
+                        HandOutRequest("L", c2, "flour", 1, "P1", P, AT, "t")], [0, 1]))
+
+            th = threading.Thread(target=batch)
+            th.start()
+            waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                              "'Lock' AND query LIKE '%supply_journal%'")
+            with shop.read() as conn:  # until the batch waits on our key
+                while not conn.execute(waiting).scalar_one():
+                    threading.Event().wait(0.01)
+            tx.commit()
+            other.close()
+            th.join()
+            assert list(got) == [1]  # L handed out, K not
+            with shop.read() as conn:
+                left = {(r.card_id, r.good): r.handed_out for r in conn.execute(
+                    sa.select(t.entitlements)).all()}
+                journal = conn.execute(sa.select(t.journal.c.idem_key, t.journal.c.card_id)
+                                       ).all()
+            assert left[(c1, "milk")] == 1 and left[(c2, "milk")] == 0
+            assert left[(c2, "flour")] == 1
+            assert sorted(tuple(r) for r in journal) == [("K", c1), ("L", c2)]
+        finally:
+            shop.close()
 
 
 def test_failed_requests_write_nothing(shop: Store) -> None:
@@ -201,17 +274,21 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
     """A database error in a group's transaction (e.g. a deadlock PostgreSQL broke by
     aborting us) rolls the group back; each hand-out is then committed alone."""
     cards = _cards(shop, "d", 3)
-    real = handouts.hand_out_batch
+    # the group's writes: one transaction (SQLite), one statement (PostgreSQL)
+    name = "hand_out_batch" if shop.is_sqlite else "_pg_batch"
+    real = getattr(handouts, name)
     calls: list[int] = []
 
-    def flaky(conn: sa.Connection, reqs: list[HandOutRequest]) -> list[object]:
+    def flaky(conn: sa.Connection, reqs: list[HandOutRequest], *rest: object) -> object:
         calls.append(len(reqs))
-        out = real(conn, reqs)
+        if len(reqs) > 1 and not shop.is_sqlite:
+            raise sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected"))
+        out = real(conn, reqs, *rest)
         if len(reqs) > 1:
             raise sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected"))
-        return list(out)
+        return out
 
-    monkeypatch.setattr(handouts, "hand_out_batch", flaky)
+    monkeypatch.setattr(handouts, name, flaky)
     gc = GroupCommit(parallel=1)
     gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 3

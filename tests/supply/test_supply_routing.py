@@ -99,7 +99,7 @@ def test_max_cpu_time_counts_process_time_from_first_call(
     from cybersyn.supply import _pyvrp
 
     clock = iter([10.0, 10.4, 10.6])
-    monkeypatch.setattr(_pyvrp.time, "process_time", lambda: next(clock))
+    monkeypatch.setattr("cybersyn.supply._pyvrp.time.process_time", lambda: next(clock))
     stop = _pyvrp.MaxCpuTime(0.5)
     assert [stop(1.0), stop(1.0), stop(1.0)] == [False, False, True]
     with pytest.raises(ValueError, match="limit_s"):

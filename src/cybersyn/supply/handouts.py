@@ -110,62 +110,94 @@ def _distinct(requests: list[HandOutRequest], idx: list[int]) -> tuple[list[int]
 
 _PG_BATCH = sa.text("""
 WITH args AS (
-  SELECT * FROM unnest(CAST(:n AS integer[]), CAST(:key AS varchar[]),
-                       CAST(:at AS timestamp[]), CAST(:period AS varchar[]),
-                       CAST(:point AS varchar[]), CAST(:good AS varchar[]),
-                       CAST(:qty AS bigint[]), CAST(:card AS varchar[]),
-                       CAST(:actor AS varchar[]))
-    AS a(n, key, at, period, point, good, qty, card, actor)),
+  SELECT * FROM unnest(CAST(:key AS varchar[]), CAST(:at AS timestamp[]),
+                       CAST(:period AS varchar[]), CAST(:point AS varchar[]),
+                       CAST(:good AS varchar[]), CAST(:qty AS bigint[]),
+                       CAST(:card AS varchar[]), CAST(:actor AS varchar[]))
+    AS a(key, at, period, point, good, qty, card, actor)),
 fresh AS (
   SELECT a.*, g.price_cents FROM args a JOIN supply_goods g ON g.code = a.good
   WHERE NOT EXISTS (SELECT 1 FROM supply_journal j WHERE j.idem_key = a.key)),
 locked AS (
-  SELECT f.n, e.card_id, e.good, e.period FROM supply_entitlements e
-  JOIN fresh f ON e.card_id = f.card AND e.good = f.good AND e.period = f.period
+  SELECT f.*, e.entitled, e.handed_out FROM fresh f JOIN supply_entitlements e
+    ON e.card_id = f.card AND e.good = f.good AND e.period = f.period
   ORDER BY e.card_id, e.good, e.period FOR UPDATE OF e),
-upd AS (
-  UPDATE supply_entitlements e SET handed_out = e.handed_out + f.qty
-  FROM locked l JOIN fresh f ON f.n = l.n
-  WHERE e.card_id = l.card_id AND e.good = l.good AND e.period = l.period
-    AND e.handed_out + f.qty <= e.entitled
-  RETURNING f.n, e.entitled - e.handed_out AS remaining),
 ins AS (
   INSERT INTO supply_journal (idem_key, at, period, kind, point_id, good, quantity, debit,
                               credit, card_id, price_cents, actor)
-  SELECT f.key, f.at, f.period, 'handout', f.point, f.good, f.qty, 'household:' || f.card,
-         'point:' || f.point, f.card, f.price_cents * f.qty, f.actor
-  FROM fresh f JOIN upd u ON u.n = f.n ORDER BY f.key
-  ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key)
-SELECT u.n, u.remaining, i.id FROM upd u JOIN fresh f ON f.n = u.n
-LEFT JOIN ins i ON i.idem_key = f.key
-""")
-
-_UNDO = sa.text("""
-UPDATE supply_entitlements SET handed_out = handed_out - :qty
-WHERE card_id = :card AND good = :good AND period = :period
+  SELECT key, at, period, 'handout', point, good, qty, 'household:' || card,
+         'point:' || point, card, price_cents * qty, actor
+  FROM locked WHERE handed_out + qty <= entitled ORDER BY key
+  ON CONFLICT (idem_key) DO NOTHING
+  RETURNING id, idem_key, card_id, good, period, quantity),
+upd AS (
+  UPDATE supply_entitlements e SET handed_out = e.handed_out + i.quantity FROM ins i
+  WHERE e.card_id = i.card_id AND e.good = i.good AND e.period = i.period
+  RETURNING i.idem_key, i.id, e.entitled - e.handed_out AS remaining)
+SELECT idem_key, id, remaining FROM upd
 """)
 
 
 def _pg_batch(conn: sa.Connection, reqs: list[HandOutRequest], idx: list[int]
               ) -> dict[int, HandOut]:
-    """The batch in one statement (distinct keys and entitlement rows); {index: HandOut}
-    for the requests it handed out. A row moved whose key a concurrent transaction took
-    meanwhile is moved back (the general path then answers the replay or conflict)."""
+    """The batch (distinct keys and entitlement rows) in one statement; {index: HandOut}
+    for the requests it handed out, the rest untouched (answered by the general path).
+
+    The statement is complete on its own, so it may run as its own transaction (autocommit:
+    one round trip, the commit included): it locks the entitlement rows in key order
+    (FOR UPDATE reads their latest committed state), inserts the journal rows whose
+    hand-out fits the locked remaining entitlement (ON CONFLICT DO NOTHING: a key a
+    concurrent transaction took meanwhile inserts nothing) and moves the entitlement only
+    for the journal rows actually inserted. A request is thus either fully written or not
+    at all, whatever runs concurrently."""
     params: dict[str, list[Any]] = {
-        "n": list(range(len(reqs))), "key": [r.key for r in reqs],
+        "key": [r.key for r in reqs],
         "at": [r.at.astimezone(UTC).replace(tzinfo=None) for r in reqs],
         "period": [r.period for r in reqs], "point": [r.point for r in reqs],
         "good": [r.good for r in reqs], "qty": [int(r.quantity) for r in reqs],
         "card": [r.card for r in reqs], "actor": [r.actor for r in reqs]}
+    where = {r.key: n for n, r in enumerate(reqs)}
     done: dict[int, HandOut] = {}
-    for n, remaining, new_id in conn.execute(_PG_BATCH, params):
+    for key, new_id, remaining in conn.execute(_PG_BATCH, params):
+        n = where[key]
         r = reqs[n]
-        if new_id is None:
-            conn.execute(_UNDO, {"qty": r.quantity, "card": r.card, "good": r.good,
-                                 "period": r.period})
-            continue
         done[idx[n]] = HandOut(int(new_id), r.card, r.good, r.quantity, int(remaining), False)
     return done
+
+
+def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | None]
+              ) -> None:
+    """Fill `out` for `requests` on PostgreSQL: the common case in one autocommitted
+    statement (one round trip and one durable commit for the whole group), the rest
+    (replays, refusals, unknown goods, repeated keys or rows) after it in one ordinary
+    transaction. `out` holds the first part's answers before the second part starts, so
+    a failure there leaves the committed ones answered."""
+    todo: list[int] = []
+    for i, r in enumerate(requests):
+        try:
+            _check(r)
+            todo.append(i)
+        except CybersynError as e:
+            out[i] = e
+    if not todo:
+        return
+    first, rest = _distinct(requests, todo)
+    with store.read() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
+            out[i] = h
+    rest = sorted(rest + [i for i in first if out[i] is None])
+    if not rest:
+        return
+    answers: dict[int, Outcome] = {}
+    with store.write() as conn:
+        for i in rest:
+            try:
+                answers[i] = _general(conn, requests[i])
+            except CybersynError as e:
+                answers[i] = e
+    for i, o in answers.items():
+        out[i] = o
 
 
 def _general(conn: sa.Connection, r: HandOutRequest) -> HandOut:
@@ -295,20 +327,35 @@ class GroupCommit:
     def _commit(self, store: Store, group: list[_Job]) -> None:
         try:
             self._transaction(store, group)
-        except Exception as e:  # nothing of the group committed: each job on its own
-            log.info("hand-out group of %d failed (%s); committing one by one",
-                     len(group), type(e).__name__)
-            for j in group:
+        except Exception as e:  # the unanswered part did not commit: each on its own
+            left = [j for j in group if j.outcome is None]
+            log.info("hand-out group of %d failed (%s); committing %d one by one",
+                     len(group), type(e).__name__, len(left))
+            for j in left:
                 self._alone(store, j)
         except BaseException as e:
             for j in group:
-                j.outcome, j.error = None, e
+                if j.outcome is None:
+                    j.error = e
             raise
 
     @staticmethod
     def _transaction(store: Store, jobs: list[_Job]) -> None:
-        with store.write() as conn:
-            outcomes = hand_out_batch(conn, [j.request for j in jobs])
+        """Answer `jobs` (outcome set only for what committed). PostgreSQL: `_pg_group`
+        (one autocommitted statement for the common case); SQLite: one transaction."""
+        requests = [j.request for j in jobs]
+        if store.is_sqlite:
+            with store.write() as conn:
+                outcomes = hand_out_batch(conn, requests)
+        else:
+            got: list[Outcome | None] = [None] * len(jobs)
+            try:
+                _pg_group(store, requests, got)
+            finally:
+                for j, o in zip(jobs, got, strict=True):
+                    if o is not None:
+                        j.outcome, j.error = o, None
+            return
         for j, o in zip(jobs, outcomes, strict=True):
             j.outcome, j.error = o, None
 
