@@ -11,8 +11,14 @@ Kantorovich's LP, the tangent LP through HiGHS for the harmony plan.
 Default run: labour values 1e3..1e6, Kantorovich 1e3..1e5 (HiGHS peer at 1e3), harmony
 1e3..1e4 (LP check at 1e3), 5-period plan 1e3. --full adds the 1e5 and 1e6 harmony plans, the
 5-period plan at 1e4, the HiGHS simplex peer at 1e4 (400 s here), the tangent-LP check at
-1e4 and spsolve at 1e5.
+1e4, spsolve at 1e5, and the harmony plan at 1e6 on the Kantorovich problem (uniform
+capacity slack; task harmony_uniform_caps). --only TASK[,TASK] and --sizes N[,N] select.
 Without a peer, rel_gap is our own certificate: the relative residual of the solve.
+Harmony lines (`_harmony_problem`: seeded `harmony_economy`, a quarter of the capacities
+tight) add cpu_seconds, load (1-min load average), value, proportional_value, dual_bound
+(recomputed from the plan's prices), certified_gap = (bound − value)/|bound| and
+gap_closed = (value − proportional)/(bound − proportional); their rel_gap is against the
+tangent LP's bound where it runs (peer_plan_value: the LP plan's true harmony).
 
 Published anchors: Samothrakis (PLoS ONE 2021) direct sparse solves for 55,000 goods in
 1.3–5.7 s; Cockshott (1990) claims plan balancing in O(N log N).
@@ -31,6 +37,10 @@ from typing import Any
 
 ANCHORS = {"samothrakis_2021": "direct sparse solve, 55,000 goods, 1.3-5.7 s",
            "cockshott_1990": "harmony balancing claimed O(N log N)"}
+
+
+HARMONY_KEYS = ("cpu_seconds", "load", "method", "value", "proportional_value", "dual_bound",
+                "certified_gap", "gap_closed")
 
 
 def _economy(n: int, seed: int = 1) -> Any:
@@ -111,24 +121,69 @@ def _kantorovich_highs(n: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t, "value": r.lam}
 
 
-def _harmony_ours(n: int) -> dict[str, Any]:
-    from cybersyn.plan import harmony_plan, harmony_value, kantorovich_plan
+def _harmony_problem(n: int, seed: int = 1) -> Any:
+    """The harmony instance: `harmony_economy` (a quarter of the products with capacity
+    0.92-1.0 x x̂, the rest 1.1-2.5 x x̂; unit weights), labour 0.9 x l·x̂, so the proportional
+    plan is labour-bound at λ = 0.9 and the harmony plan runs into capacities and labour."""
+    from cybersyn.plan import PlanProblem
+    from cybersyn.plan.leontief import leontief_output
+    from cybersyn.plan.synthetic import harmony_economy
 
-    p = _problem(n)
-    t = time.perf_counter()
+    eco = harmony_economy(n, seed=seed)
+    need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
+    return PlanProblem(eco.A, eco.labour, eco.final_demand, labour_available=0.9 * need,
+                       capacity=eco.capacity)
+
+
+def _harmony_ours(n: int, uniform: bool = False) -> dict[str, Any]:
+    """Our harmony plan, its certificate recomputed from its prices (outside the timing),
+    the proportional plan's harmony, and the share of the proportional plan's distance to
+    the bound that the plan closes. uniform: the Kantorovich bench problem instead."""
+    import os
+
+    from cybersyn.plan import harmony_plan, harmony_value, kantorovich_plan
+    from cybersyn.plan.harmony import harmony_certificate
+
+    p = _problem(n) if uniform else _harmony_problem(n)
+    load = os.getloadavg()[0]
+    t, c = time.perf_counter(), time.process_time()
     r = harmony_plan(p)
-    sec = time.perf_counter() - t
-    return {"seconds": sec, "nnz": int(p.A.nnz), "value": r.value, "method": r.method,
-            "proportional_value": harmony_value(p, kantorovich_plan(p).net)}
+    sec, cpu = time.perf_counter() - t, time.process_time() - c
+    bound = harmony_certificate(r)
+    prop = harmony_value(p, kantorovich_plan(p).net)
+    return {"seconds": sec, "cpu_seconds": cpu, "load": round((load + os.getloadavg()[0]) / 2, 2),
+            "nnz": int(p.A.nnz), "value": r.value, "method": r.method,
+            "proportional_value": prop, "dual_bound": bound,
+            "certified_gap": (bound - r.value) / abs(bound),
+            "gap_closed": (r.value - prop) / (bound - prop)}
+
+
+def _harmony_uniform(n: int) -> dict[str, Any]:
+    return _harmony_ours(n, uniform=True)
 
 
 def _harmony_lp(n: int) -> dict[str, Any]:
-    from cybersyn.plan import harmony_upper_bound
+    """The HiGHS tangent LP (100 tangents), one solve: its optimum bounds the true optimum
+    from above; plan_value is the true harmony of the LP's own plan (a feasible plan)."""
+    import numpy as np
 
-    p = _problem(n)
-    t = time.perf_counter()
-    bound = harmony_upper_bound(p)
-    return {"seconds": time.perf_counter() - t, "value": bound}
+    from cybersyn.plan import HarmonyParams, harmony_value
+    from cybersyn.plan.harmony import S_MAX, _tangent_lp
+    from cybersyn.plan.lp import solve_lp
+
+    p = _harmony_problem(n)
+    t, c = time.perf_counter(), time.process_time()
+    M, lo, hi, cost, col_lo, col_hi, _ = _tangent_lp(p, np.array(HarmonyParams().tangents),
+                                                     S_MAX)
+    sol = solve_lp(cost, M, lo, hi, col_lo, col_hi, what="the harmony plan")
+    sec, cpu = time.perf_counter() - t, time.process_time() - c
+    x = np.maximum(sol.x[:p.m], 0.0)
+    return {"seconds": sec, "cpu_seconds": cpu, "value": sol.objective,
+            "plan_value": harmony_value(p, p.net_output(x))}
+
+
+MULTI_KEYS = ("cpu_seconds", "load", "method", "value", "gap", "max_violation")
+ONE_LP_SECONDS = 300.0   # HiGHS time limit of the one-LP peer (its status/gap is reported)
 
 
 def _multi_ours(n: int) -> dict[str, Any]:
@@ -179,6 +234,8 @@ def plan_cases(full: bool) -> list[tuple[str, int, Any, list[tuple[str, Any]]]]:
         peers = [("HiGHS tangent LP (upper bound)", _harmony_lp)] \
             if n <= (10_000 if full else 1_000) else []
         cases.append(("harmony", n, _harmony_ours, peers))
+    if full:  # the issue's earlier instance (uniform capacity slack 1.04-1.56 x x̂)
+        cases.append(("harmony_uniform_caps", 1_000_000, _harmony_uniform, []))
     for n in ([1_000, 10_000] if full else [1_000]):
         cases.append(("five_year_plan", n, _multi_ours, []))
     return cases
@@ -197,11 +254,17 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="One JSON line per case and peer.")
     ap.add_argument("--full", action="store_true", help="Add the big cases (see docstring).")
     ap.add_argument("--timeout", type=float, default=900.0, help="Seconds per measurement.")
+    ap.add_argument("--only", default="", help="Comma-separated tasks to run (default: all).")
+    ap.add_argument("--sizes", default="", help="Comma-separated n to run (default: all).")
     args = ap.parse_args()
+    only = {t for t in args.only.split(",") if t}
+    sizes = {int(n) for n in args.sizes.split(",") if n}
     from rich.console import Console
 
     err = Console(stderr=True)
     for task, n, ours_fn, peers in plan_cases(args.full):
+        if (only and task not in only) or (sizes and n not in sizes):
+            continue
         err.print(f"[dim]plan bench: {task} n={n:,}[/]")
         ours = run(ours_fn, n, args.timeout)
         if ours is None:
@@ -216,9 +279,12 @@ def main() -> None:
                     "peer_peak_mb": None if peer is None else round(peer["peak_mb"], 1)}
             if name and peer is None:
                 line["peer_note"] = "failed or timed out"
-            for key in ("method", "value", "proportional_value"):
-                if key in ours and task == "harmony":
+            for key in HARMONY_KEYS:
+                if key in ours and task.startswith("harmony"):
                     line[key] = ours[key]
+            if peer is not None and task.startswith("harmony"):
+                line["peer_cpu_seconds"] = peer.get("cpu_seconds")
+                line["peer_plan_value"] = peer.get("plan_value")
             print(json.dumps(line) if args.json else line, flush=True)
     print(json.dumps({"anchors": ANCHORS}) if args.json else ANCHORS)
     sys.stdout.flush()

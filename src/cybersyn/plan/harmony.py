@@ -50,7 +50,7 @@ class HarmonyParams:
     rounds: int = 400
     gap: float = 1e-4
     memory: int = 20
-    solve_tol: float = 1e-8
+    solve_tol: float = 1e-10
     s_max: float = S_MAX
     polish: int = 300
     tangents: tuple[float, ...] = (*np.linspace(-0.99, 0.6, 60).tolist(),

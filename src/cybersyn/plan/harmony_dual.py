@@ -23,9 +23,11 @@ inputs, labour and scarce capacity), which makes each product's reduced profit e
 with y = y(p) the best net outputs and x = (I − A)⁻¹y: two sparse Leontief solves per
 evaluation, and the gradient is the slack of every limit. g is convex and continuously
 differentiable in (μ, κ, ρ); it is minimised by L-BFGS-B (Byrd, Lu, Nocedal & Zhu, SIAM J.
-Sci. Comput. 16(5), 1995) on variables scaled to objective units (zⱼ = κⱼcapⱼ, z = μL,
-z = ρᵣrᵣ: the value of all of a limit at its price). This is Cockshott's balancing by
-prices with the price update done by a quasi-Newton method. After every iteration the
+Sci. Comput. 16(5), 1995) on variables scaled by the square root of an estimate of the
+Hessian's diagonal (Hutchinson's estimator with 16 random probes, one loose solve each;
+without it L-BFGS-B needed 4-5x the iterations: a hub's capacity price moves every price a
+little, a final good's only its own). This is Cockshott's balancing by prices with the
+price update done by a quasi-Newton method. After every iteration the
 current gross outputs are repaired into a feasible plan (`recover_plan`) and the best
 plan and the lowest bound so far are kept; the run stops when the certified gap is small.
 
@@ -63,7 +65,7 @@ class DualParams:
     iterations: int = 400
     gap: float = 1e-4
     memory: int = 20
-    solve_tol: float = 1e-8
+    solve_tol: float = 1e-10
 
     def __post_init__(self) -> None:
         if self.iterations < 1:
@@ -159,12 +161,14 @@ class KrylovLeontief:
         self.tol = tol
 
     def solve(self, b: np.ndarray, *, transpose: bool = False,
-              x0: np.ndarray | None = None, maxiter: int = 1000) -> np.ndarray:
+              x0: np.ndarray | None = None, maxiter: int = 1000,
+              tol: float | None = None) -> np.ndarray:
         K = self.KT if transpose else self.K
         bn = math.sqrt(_dot(b, b))
         if bn == 0.0:
             return np.zeros_like(b)
-        goal = self.tol * bn
+        tol = self.tol if tol is None else tol
+        goal = tol * bn
         x = (b + K @ b) if x0 is None else np.array(x0, dtype=float)
         r = b - (x - K @ x)
         if math.sqrt(_dot(r, r)) <= goal:
@@ -194,7 +198,14 @@ class KrylovLeontief:
             if math.sqrt(_dot(r, r)) <= goal:
                 return np.asarray(x)
             rho = rho1
-        return solve_leontief(self.A, b, transpose=transpose, method="iterative", tol=self.tol)
+        return solve_leontief(self.A, b, transpose=transpose, method="iterative", tol=tol)
+
+
+def _solve(lu: _Solves, b: np.ndarray, tol: float) -> np.ndarray:
+    """A forward solve to relative residual `tol` (direct solvers are exact anyway)."""
+    if isinstance(lu, KrylovLeontief):
+        return lu.solve(b, tol=tol)
+    return lu.solve(b)
 
 
 def leontief_solver(A: sp.spmatrix, tol: float) -> _Solves:
@@ -205,50 +216,74 @@ def leontief_solver(A: sp.spmatrix, tol: float) -> _Solves:
 
 
 def _ration(p: PlanProblem, x: np.ndarray, AT: sp.csr_matrix,
-            rounds: int = 30) -> np.ndarray | None:
+            rounds: int = 5) -> np.ndarray:
     """Cut every activity that uses a product whose net output is negative, in proportion
-    (each by the tightest share x_j / (Ax)_j over its short inputs), until no net output
-    is negative; None if `rounds` passes do not get there. x (n,) ≥ 0."""
+    (each by the tightest share x_j / (Ax)_j over its short inputs), until no net output is
+    negative or `rounds` passes are done (what is left short is small; the caller mixes it
+    away). x (n,) ≥ 0; AT (n, n) is Aᵀ as CSR (row i: the inputs of activity i)."""
     starts = AT.indptr[:-1]
     has = np.diff(AT.indptr) > 0
     for _ in range(rounds):
         use = p.A @ x
-        short = x - use < -1e-12 * np.maximum(x, 1.0)
+        short = x < use
         if not short.any():
-            return x
+            break
         c = np.ones(p.n)
-        c[short] = x[short] / use[short] * (1.0 - 1e-12)
+        c[short] = x[short] / use[short] * (1.0 - 1e-9)
         f = np.ones(p.m)
         if AT.nnz:
             f[has] = np.minimum.reduceat(c[AT.indices], starts[has])
         x = x * np.minimum(f, 1.0)
-    return None
+    return x
 
 
-def recover_plan(p: PlanProblem, x: np.ndarray, fallback: np.ndarray,
-                 AT: sp.csr_matrix | None = None) -> np.ndarray:
-    """A feasible plan near gross outputs x (n,) of a square problem: cut x to
-    [0, capacity], ration the users of products whose net output turned negative
-    (`_ration`; if that fails, mix with the feasible `fallback` plan, net output being
-    linear in x), then shrink uniformly so labour and resources hold."""
-    assert p.capacity is not None and p.resources is not None
-    assert p.resource_limits is not None
-    out = np.clip(x, 0.0, p.capacity)
-    rationed = _ration(p, out, sp.csr_matrix(p.A.T) if AT is None else AT)
-    if rationed is None:
-        from cybersyn.plan.harmony_pg import _mix_nonnegative
+def _clip_where_safe(p: PlanProblem, x: np.ndarray) -> np.ndarray:
+    """Cut to capacity the products whose own net output stays ≥ 0 after the cut (which
+    also frees inputs for every other product), then shrink everything uniformly until the
+    remaining capacities hold; net output keeps its sign. x (n,) ≥ 0 with net output ≥ 0."""
+    assert p.capacity is not None
+    y = p.net_output(x)
+    over = x - p.capacity
+    safe = (over > 0) & (y >= over)
+    out = np.where(safe, p.capacity, x)
+    bad = out > p.capacity
+    if bad.any():
+        out = out * float(np.min(p.capacity[bad] / out[bad]))
+    return np.asarray(out)
 
-        rationed = _mix_nonnegative(p, fallback, out)
+
+def _within_labour(p: PlanProblem, x: np.ndarray) -> np.ndarray:
+    """x shrunk uniformly so that labour and resource limits hold."""
+    assert p.resources is not None and p.resource_limits is not None
     f = 1.0
-    hours = float(p.labour @ rationed)
+    hours = _dot(p.labour, x)
     if np.isfinite(p.labour_available) and hours > p.labour_available:
         f = float(p.labour_available) / hours
     if p.resources.shape[0]:
-        use = p.resources @ rationed
+        use = p.resources @ x
         over = np.isfinite(p.resource_limits) & (use > p.resource_limits)
         if over.any():
             f = min(f, float((p.resource_limits[over] / use[over]).min()))
-    return np.asarray(rationed * f)
+    return np.asarray(x * f)
+
+
+def recover_plan(p: PlanProblem, x: np.ndarray, fallback: np.ndarray,
+                 AT: sp.csr_matrix | None = None, s_max: float = S_MAX) -> np.ndarray:
+    """A feasible plan near gross outputs x (n,) of a square problem (x = (I − A)⁻¹y with
+    y ≥ 0, up to the solve's accuracy), the better (in harmony) of two repairs:
+    (a) cut x to [0, capacity], ration the users of products whose net output turned
+    negative (`_ration`), mix what is still short with the feasible `fallback` plan (net
+    output is linear in x); (b) `_clip_where_safe`. Both then shrink uniformly so labour and
+    resources hold."""
+    assert p.capacity is not None
+    from cybersyn.plan.harmony_pg import _mix_nonnegative
+
+    cut = _ration(p, np.clip(x, 0.0, p.capacity), sp.csr_matrix(p.A.T) if AT is None else AT)
+    a = _within_labour(p, _mix_nonnegative(p, fallback, cut))
+    b = _within_labour(p, _mix_nonnegative(p, fallback, _clip_where_safe(p, np.maximum(x, 0.0))))
+    va = harmony_value(p, p.net_output(a), s_max)
+    vb = harmony_value(p, p.net_output(b), s_max)
+    return a if va >= vb else b
 
 
 @dataclass
@@ -279,8 +314,32 @@ class _Dual:
         labour = [float(p.labour_available)] if self.has_labour else []
         self.limits = np.concatenate([labour, p.capacity[self.cap_idx],
                                       p.resource_limits[self.res_idx]])
-        self.scale = np.where(self.limits > 0, self.limits, 1.0)
+        self.scale = self._curvature_scale()
         self.state = _State(np.zeros(p.n), np.zeros(p.n))
+
+    def _curvature_scale(self, probes: int = 16, tol: float = 1e-3) -> np.ndarray:
+        """√ of the diagonal of g's Hessian in (μ, κ, ρ) with every product's curvature
+        taken as tᵢ²/wᵢ (the value of φᵢ″ while sᵢ < 0): diag(Gᵀ(I − A)⁻¹ D (I − A)⁻ᵀ Gᵀ)
+        for the limit rows G = [l; capacities; R], estimated as the mean square of
+        G(I − A)⁻¹D^½ζ over `probes` Rademacher vectors ζ (Hutchinson's estimator; fixed seed),
+        solved to `tol`. Variables z = √h·(μ, κ, ρ) then have unit curvature, which L-BFGS-B
+        needs: a hub's capacity price moves every product's price a little, a final good's
+        only its own, so their curvatures differ by orders of magnitude."""
+        p = self.p
+        assert p.weights is not None
+        on = (p.targets > 0) & (p.weights > 0)
+        root = np.zeros(p.n)
+        root[on] = p.targets[on] / np.sqrt(p.weights[on])
+        rng = np.random.default_rng(0)
+        h = np.zeros(self.limits.size)
+        for _ in range(probes):
+            x = _solve(self.lu, rng.choice([-1.0, 1.0], p.n) * root, tol)
+            use = [_dot(p.labour, x)] if self.has_labour else []
+            h += np.concatenate([use, x[self.cap_idx], self.R @ x]) ** 2
+        scale = np.sqrt(h / probes)
+        positive = scale[scale > 0]
+        floor = 1e-8 * float(np.median(positive)) if positive.size else 1.0
+        return np.maximum(scale, floor)
 
     def split(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         u = z / self.scale
@@ -347,7 +406,7 @@ def _dual_plan(p: PlanProblem, start: np.ndarray, s_max: float,
             best.bound, best.prices, best.labour_price = bound, st.p.copy(), st.mu
             best.capacity_prices = _full(st.kappa, dual.cap_idx, np.zeros(p.m))
             best.resource_prices = _full(st.rho, dual.res_idx, best.resource_prices)
-        x = recover_plan(p, st.x, start, AT)
+        x = recover_plan(p, st.x, start, AT, s_max)
         value = harmony_value(p, p.net_output(x), s_max)
         if value > best.value:
             best.value, best.x = value, x
