@@ -33,8 +33,9 @@ def detect_cmd(
         "--value-column", help="Value column (default 'value', else the last column).")] = None,
     threshold: Annotated[float, typer.Option(
         help="Detection threshold in (0, 1) on the calibrated surprise score.")] = 0.5,
-    warmup: Annotated[int, typer.Option(
-        help="Rows the detector learns from before it may signal.")] = DetectParams().warmup,
+    warmup: Annotated[int | None, typer.Option(
+        help="Rows the detector learns from before it may signal (default: 15% of the "
+        "rows, at least 20, at most 750: NAB's probation rule).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
 ) -> None:
     """Filter one series and print, per row, forecast, regime probabilities, score, signal.
@@ -47,7 +48,8 @@ def detect_cmd(
     labels, times, values = read_series(file, time_column, value_column)
     out = MultiProcessFilter().run(values, _in_steps(times))
     try:
-        params = DetectParams(threshold=threshold, warmup=warmup)
+        params = DetectParams(threshold=threshold, warmup=warmup if warmup is not None else
+                              default_warmup(values.size))
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     sig, alarm = _signals(values, times, params)
@@ -61,6 +63,12 @@ def detect_cmd(
     w.writerow(COLUMNS)
     for r in rows:
         w.writerow(["" if v is None else v for v in r.values()])
+
+
+def default_warmup(rows: int) -> int:
+    """15% of the rows, at least the server's 20, at most 750 (NAB's probation rule): a
+    whole file is at hand, and a daily season of 5-minute data needs 576 rows."""
+    return int(min(max(0.15 * rows, DetectParams().warmup), 750))
 
 
 def _in_steps(times: np.ndarray) -> np.ndarray:
