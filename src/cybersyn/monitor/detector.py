@@ -14,9 +14,11 @@ Pipeline per series (all online; `DetectParams` documents every number):
 4. Signals, one observation late (the next observation tells a step, which stays, from a
    transient, which returns): observation t-1 signals when its kept score >= threshold,
    with kind = the most probable non-steady regime at t-1 given data to t (the filter's
-   `p_prev`). Separately, a two-sided CUSUM of z signals a change of **slope** when it
-   crosses its limit and nothing signalled within the suppression window; its start is
-   where the CUSUM left zero.
+   `p_prev`). Separately, two alarms signal a change of **slope** when nothing signalled
+   within the suppression window: a two-sided CUSUM of z crossing its limit (start =
+   where that side left zero), and the filtered slope moving by more than its limit in
+   forecast sd per row over `slope_lag` rows (start = the middle of those rows). Both
+   limits are floored by the largest value seen in the settled warm-up.
 
 `Detector.step(y, t)` returns a `DetectorStep`: `alarm` (N,) the score of the signal
 issued at this row (0 if none, NaN if y is missing; what NAB scores) and the signals.
