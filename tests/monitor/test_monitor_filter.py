@@ -172,9 +172,10 @@ def test_parallel_kernel_equals_serial() -> None:
         outs = []
         for s, kern in zip(states, (K.step_serial, K.step_parallel), strict=True):
             out = np.empty((500, K.N_OUT))
-            kern(y, t, prm, *K.views(s), out)
+            kern(y, t, prm, *K.views(s), out, np.empty(500, dtype=np.int32))
             outs.append(out)
         assert outs[0].tobytes() == outs[1].tobytes()
+        assert states[0].tobytes() == states[1].tobytes()
 
 
 def test_state_is_256_bytes_per_series() -> None:

@@ -121,15 +121,18 @@ class MultiProcessFilter:
         y = np.ascontiguousarray(y, dtype=np.float64)
         if y.shape != state.shape:
             raise ValueError(f"Expected y of shape {state.shape}, got {y.shape}.")
-        tt = np.ascontiguousarray(np.broadcast_to(np.asarray(t, dtype=np.float64), y.shape))
+        tt = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
+        if tt.size != 1 and tt.shape != y.shape:
+            raise ValueError(f"Expected t scalar or of shape {y.shape}, got {np.shape(t)}.")
         if out is None:
             out = np.empty((y.size, K.N_OUT))
         elif out.shape != (y.size, K.N_OUT) or out.dtype != np.float64 or \
                 not out.flags.c_contiguous:
             raise ValueError(f"Expected out of shape {(y.size, K.N_OUT)}, float64, contiguous.")
         kernel = K.step_parallel if y.size >= PARALLEL_FROM else K.step_serial
-        kernel(y, tt, self._prm, *K.views(state), out)
-        return StepOutput(out, state["count"].copy())
+        count = np.empty(y.size, dtype=np.int32)
+        kernel(y, tt, self._prm, *K.views(state), out, count)
+        return StepOutput(out, count)
 
     def run(self, values: np.ndarray, times: np.ndarray | None = None) -> SeriesOutput:
         """Filter one series (T,) from scratch; outputs stacked over time."""
