@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -214,11 +214,12 @@ def analyze(store: Store) -> None:
 
 
 def _client_process(url: str, first: int, threads: int, per: int, cards: int,
-                    start_at: float, grouped: bool) -> tuple[int, int, float]:
+                    start_at: float, grouped: bool) -> tuple[int, int, float, int]:
     """One OS process with `threads` clients (threads). `grouped`: every hand-out goes
     through the process's group commit (`handouts.submit`, what the API does: the process
     is one API server); else each client commits its own transaction on its own
-    connection. Returns (handed out, refused, CPU seconds of the process)."""
+    connection. Returns (handed out, refused, CPU seconds of the process, transactions
+    (groups) committed)."""
     store = Store(url, pool_size=threads)
     done = [0, 0]
 
@@ -249,8 +250,9 @@ def _client_process(url: str, first: int, threads: int, per: int, cards: int,
     for th in pool:
         th.join()
     cpu = time.process_time() - cpu
+    groups = handouts.group_commit(store).groups if grouped else done[0] + done[1]
     store.close()
-    return done[0], done[1], cpu
+    return done[0], done[1], cpu, groups
 
 
 def hand_outs(store: Store, clients: int, total: int, processes: int, grouped: bool
@@ -269,15 +271,21 @@ def hand_outs(store: Store, clients: int, total: int, processes: int, grouped: b
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as ex:
         futures = [ex.submit(_client_process, store.url, p * threads, threads, per,
                              clients * 200, start_at, grouped) for p in range(processes)]
-        load0 = os.getloadavg()[0]
+        while time.time() < start_at:
+            time.sleep(0.005)
+        load0, pg0 = os.getloadavg()[0], postgres_cpu_seconds()
         results = [f.result() for f in futures]
     wall = time.time() - start_at
-    load1 = os.getloadavg()[0]
+    load1, pg1 = os.getloadavg()[0], postgres_cpu_seconds()
     with store.read() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(t.journal)).scalar_one()
     done = sum(r[0] for r in results)
+    groups = sum(r[3] for r in results)
     return {"per_s": round(done / wall, 1), "handouts": done, "stored": int(n),
+            "seconds": round(wall, 2), "transactions": groups,
+            "mean_per_transaction": round(done / max(groups, 1), 1),
             "client_cpu_s": round(sum(r[2] for r in results), 1),
+            "postgres_cpu_s": None if pg0 is None or pg1 is None else round(pg1 - pg0, 1),
             "load_avg_1min": [round(load0, 1), round(load1, 1)]}
 
 
@@ -312,6 +320,229 @@ def bench_handouts(as_json: bool, total: int, clients: int = 50) -> None:
                                                     "PostgreSQL case skipped"})}, as_json)
 
 
+# -- hand-outs through the HTTP API -------------------------------------------------------------
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) of every local `postgres` process, from /proc, with
+    the CPU of backends that already exited (the postmaster's reaped children: cutime +
+    cstime); None when the server is not on this machine (or /proc is unreadable)."""
+    total, found = 0, False
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += sum(int(v) for v in fields[11:15])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def _serve_api(url: str, port: int, workers: int = 1) -> None:
+    """The web app (every package's API) on uvicorn, as `cybersyn serve` (one process) or
+    with `workers` processes sharing the port."""
+    import uvicorn
+
+    os.environ["CYBERSYN_BENCH_STORE_URL"] = url
+    uvicorn.run("supply:app_factory", factory=True, app_dir=os.path.dirname(__file__),
+                host="127.0.0.1", port=port, workers=workers, log_level="warning")
+
+
+def app_factory() -> Any:
+    """create_app on the store named by CYBERSYN_BENCH_STORE_URL (for uvicorn's workers)."""
+    from cybersyn.web.app import create_app
+
+    return create_app(Store(os.environ["CYBERSYN_BENCH_STORE_URL"], pool_size=60))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Http:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams (one connection), so the
+    clients' own CPU stays small beside the server's (httpx spent ~7 ms of CPU per
+    request with 50 concurrent connections here)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: Any = None
+        self.writer: Any = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str],
+                      body: bytes = b"") -> tuple[int, bytes]:
+        import asyncio
+
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}"
+                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and "close" in value.lower():
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _http_clients(port: int, token: str, clients: int, per: int, cards: int,
+                        prefix: str, peer: bool) -> tuple[int, int, float]:
+    """`clients` concurrent clients (asyncio tasks, one keep-alive connection each), `per`
+    requests each. Hand-outs: POST /api/v1/supply/handouts; peer: GET
+    /api/v1/supply/goods (HTTP plus one database read, no commit). Returns (2xx answers,
+    other answers, wall seconds)."""
+    import asyncio
+
+    ok, bad = [0], [0]
+    post = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def client(w: int) -> None:
+        http = _Http("127.0.0.1", port)
+        try:
+            for k in range(per):
+                if peer:
+                    status, data = await http.request("GET", "/api/v1/supply/goods", {})
+                else:
+                    body = json.dumps({
+                        "key": f"{prefix}{w}-{k}", "card": f"C{(w * per + k) % cards}",
+                        "point": "P1", "good": "milk", "quantity": 1,
+                        "at": (AT + timedelta(seconds=k)).isoformat()}).encode()
+                    status, data = await http.request("POST", "/api/v1/supply/handouts",
+                                                      post, body)
+                if 200 <= status < 300:
+                    ok[0] += 1
+                else:
+                    bad[0] += 1
+                    if bad[0] <= 3:
+                        err.print(f"HTTP {status}: {data[:300]!r}")
+        finally:
+            http.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(w) for w in range(clients)))
+    return ok[0], bad[0], time.perf_counter() - t0
+
+
+def _process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_handouts_http(as_json: bool, total: int, clients: int = 50,
+                        workers: tuple[int, ...] = (1, 2)) -> None:
+    """Hand-outs through the API: uvicorn serving create_app on PostgreSQL with 1 and with
+    2 worker processes, `clients` concurrent HTTP clients in this process; an admin's
+    bearer token (a committee's would add one lookup of the point's district). Peer in the
+    same run: the same clients GET the public goods list (HTTP + one read, no commit).
+    server_cpu_s: CPU of the uvicorn processes (children included)."""
+    from cybersyn.intake.tokens import issue
+
+    if not PG_URL:
+        emit({"case": "handouts_http", "note": "CYBERSYN_TEST_PG_URL not set: skipped"},
+             as_json)
+        return
+    with pg_store() as store:
+        seed_households(store, clients * 200)
+        token = issue(store, "admin", "bench").token
+        for n_workers in workers:
+            _http_case(store, token, as_json, total, clients, n_workers)
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` and its live children (uvicorn's workers)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        with suppress(OSError):
+            total += _process_cpu(p)
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _http_case(store: Store, token: str, as_json: bool, total: int, clients: int,
+               n_workers: int) -> None:
+    import asyncio
+    from multiprocessing import get_context
+
+    port = _free_port()
+    server = get_context("spawn").Process(target=_serve_api,
+                                          args=(store.url, port, n_workers))
+    server.start()
+    try:
+        _wait_healthy(port)
+        asyncio.run(_http_clients(port, token, clients, 4, clients * 200,
+                                  f"warm{n_workers}-", False))
+        per = max(1, total // clients)
+        for peer in (False, True):
+            prefix = f"b{n_workers}-"
+            load0, cpu0 = os.getloadavg()[0], time.process_time()
+            scpu0, pg0 = _tree_cpu(server.pid or 0), postgres_cpu_seconds()
+            ok, bad, wall = asyncio.run(_http_clients(port, token, clients, per,
+                                                      clients * 200, prefix, peer))
+            scpu1, pg1 = _tree_cpu(server.pid or 0), postgres_cpu_seconds()
+            with store.read() as conn:
+                stored = conn.execute(sa.select(sa.func.count()).select_from(
+                    t.journal).where(t.journal.c.idem_key.like(f"{prefix}%"))).scalar_one()
+            emit({"case": "handouts_http", "backend": "postgresql",
+                  "mode": "GET /supply/goods (peer)" if peer else "POST /supply/handouts",
+                  "clients": clients, "server_processes": n_workers,
+                  "requests_per_s": round(ok / wall, 1), "ok": ok, "failed": bad,
+                  "stored": int(stored), "seconds": round(wall, 2),
+                  "client_cpu_s": round(time.process_time() - cpu0, 1),
+                  "server_cpu_s": round(scpu1 - scpu0, 1),
+                  "postgres_cpu_s": None if pg0 is None or pg1 is None
+                  else round(pg1 - pg0, 1),
+                  "load_avg_1min": [round(load0, 1), round(os.getloadavg()[0], 1)],
+                  "durability": _durability(store, "postgresql"),
+                  **({} if peer else {"target_per_s": 5000})}, as_json)
+    finally:
+        server.terminate()
+        server.join(10)
+
+
+def _wait_healthy(port: int) -> None:
+    import httpx
+
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1.0
+                         ).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the API server on port {port} did not start")
+
+
 # -- detection ----------------------------------------------------------------------------------
 def bench_detection(as_json: bool) -> None:
     eco = demo_economy()
@@ -336,7 +567,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--full", action="store_true")
-    ap.add_argument("--cases", default="allocation,reconciliation,handouts,detection")
+    ap.add_argument("--cases",
+                    default="allocation,reconciliation,handouts,handouts_http,detection")
     a = ap.parse_args(argv)
     cases = a.cases.split(",")
     if "allocation" in cases:
@@ -345,6 +577,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_reconcile(a.json, 10_000, 300 if a.full else 20)
     if "handouts" in cases:
         bench_handouts(a.json, 100_000 if a.full else 20_000)
+    if "handouts_http" in cases:
+        bench_handouts_http(a.json, 50_000 if a.full else 10_000)
     if "detection" in cases:
         bench_detection(a.json)
 
