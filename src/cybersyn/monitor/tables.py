@@ -28,7 +28,8 @@ monitor_state = sa.Table(
     sa.Column("series_id", sa.String(200), primary_key=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("params", sa.Text, nullable=False, comment="FilterParams as JSON"),
-    sa.Column("state", sa.LargeBinary, nullable=False, comment="the filter's 256-byte STATE_DTYPE record, then the detector's state"),
+    sa.Column("state", sa.LargeBinary, nullable=False,
+              comment="the filter's 256-byte STATE_DTYPE record, then the detector's state"),
 )
 
 monitor_signals = sa.Table(
