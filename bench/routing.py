@@ -24,7 +24,8 @@ subset comes first and any prefix of a cut-off run spreads over the sizes.
 
 With `--json`, one line per instance and solver is printed as it finishes (a cut-off run
 is still evidence), then one summary line per set ({"summary": true, ...}) with load
-average (os.getloadavg) and CPU / wall seconds per solver.
+average (os.getloadavg) and CPU / wall seconds per solver. `--summarize FILE` rebuilds the
+summary lines from such a file (a run cut short: over the instances finished).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import vrplib
@@ -213,6 +215,36 @@ def run_solomon(folder: Path, names: list[str], limit: float, solvers: tuple[str
     return run.summary()
 
 
+def summarize(lines: list[dict[str, Any]], solvers: tuple[str, ...]) -> list[dict[str, object]]:
+    """Summary lines rebuilt from per-instance lines (e.g. of a run cut short): one per
+    set, over the instances our solver finished; the peer's subset is where it finished."""
+    out = []
+    for name in dict.fromkeys(ln["set"] for ln in lines if "summary" not in ln):
+        mine = [ln for ln in lines if ln.get("set") == name and "summary" not in ln]
+        limits = {ln["limit_s"] for ln in mine}
+        peer_names = [ln["instance"] for ln in mine if ln["solver"] == solvers[-1]]
+        run = SetRun(name, limits.pop() if len(limits) == 1 else None, solvers,
+                     mine[0]["clock"] == "cpu", peer_names, False)
+        for ln in mine:
+            s = ln["solver"]
+            if s == solvers[0]:
+                run.names.append(ln["instance"])
+            run.gaps[s][ln["instance"]] = (float("nan") if ln["gap_pct"] is None
+                                           else float(ln["gap_pct"]))
+            run.cpu_s[s] += ln["cpu_s"]
+            run.wall_s[s] += ln["wall_s"]
+            run.loads.append(ln["load1"])
+            if "bks_vehicles_first" in ln and s == solvers[0] and ln["gap_pct"] is not None:
+                run.vgaps[ln["instance"]] = gap(ln["cost"], ln["bks_vehicles_first"])
+        run.names = [n for n in run.names if n in run.gaps[solvers[0]]]
+        for s in solvers[1:]:  # a peer result without ours (cut between the two) is left out
+            run.gaps[s] = {n: g for n, g in run.gaps[s].items() if n in run.names}
+        line = run.summary()
+        line["rebuilt_from_instance_lines"] = True
+        out.append(line)
+    return out
+
+
 def _mean(v: list[float]) -> float | None:
     """Mean gap over the instances solved (feasible, every point served)."""
     a = np.asarray(v, dtype=float)
@@ -247,9 +279,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--instances", default=None, help="comma-separated names (overrides)")
     ap.add_argument("--wall-time", action="store_true",
                     help="limits in wall-clock seconds (default: CPU seconds of the solver)")
+    ap.add_argument("--summarize", type=Path, default=None,
+                    help="print the summary lines of a saved --json output (no solving)")
     ap.add_argument("--peer-every", type=int, default=1,
                     help="run the peer on every k-th instance only (an evenly spaced subset)")
     a = ap.parse_args(argv)
+    if a.summarize is not None:
+        saved = [json.loads(ln) for ln in a.summarize.read_text().splitlines() if ln.strip()]
+        for line in summarize(saved, tuple(a.solvers.split(","))):
+            print(json.dumps(line), flush=True)
+        return
     if not a.data.exists():
         print(f"error: no VRP data at {a.data} (set --data or CYBERSYN_DATA)", file=sys.stderr)
         sys.exit(1)
