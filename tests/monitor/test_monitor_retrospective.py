@@ -13,6 +13,7 @@ from cybersyn.monitor.retrospective import (
     RetroParams,
     change_points,
     disagreement,
+    filter_change_points,
     local_maxima,
 )
 
@@ -24,7 +25,7 @@ def test_a_step_is_found_where_it_is(seed: int, size: float, sign: int, at: int)
     rng = np.random.default_rng(seed)
     y = 10 + rng.normal(0, 1, 120)
     y[at:] += sign * size
-    cps = change_points(y)
+    cps = filter_change_points(y)
     assert any(abs(c - at) <= 2 for c in cps)
 
 
@@ -34,7 +35,7 @@ def test_an_outlier_is_not_a_change_point_and_noise_has_few() -> None:
     for _ in range(20):
         y = 5 + rng.normal(0, 1, 150)
         y[75] += 12
-        cps = change_points(y)
+        cps = filter_change_points(y)
         assert not any(abs(c - 75) <= 1 for c in cps)
         found += len(cps)
     assert found <= 20
@@ -45,7 +46,7 @@ def test_two_steps_give_two_change_points_at_least_min_segment_apart() -> None:
     y = rng.normal(0, 1, 200)
     y[60:] += 8
     y[130:] -= 8
-    cps = change_points(y, params=RetroParams(min_segment=10))
+    cps = filter_change_points(y, params=RetroParams(min_segment=10))
     assert [c for c in cps if abs(c - 60) <= 2] and [c for c in cps if abs(c - 130) <= 2]
     assert all(b - a >= 10 for a, b in itertools.pairwise(cps))
 
@@ -72,7 +73,7 @@ def test_missing_values_do_not_break_the_statistic() -> None:
     y[[10, 49, 70]] = np.nan
     score = disagreement(y)
     assert np.isfinite(score).all()
-    assert any(abs(c - 50) <= 2 for c in change_points(y))
+    assert any(abs(c - 50) <= 2 for c in filter_change_points(y))
 
 
 def test_retro_params_are_validated() -> None:
@@ -80,3 +81,13 @@ def test_retro_params_are_validated() -> None:
         RetroParams(threshold=0.0)
     with pytest.raises(ValueError, match="min_segment"):
         RetroParams(min_segment=0)
+
+
+def test_change_points_are_the_bayesian_segmentation() -> None:
+    from cybersyn.monitor import segment
+
+    rng = np.random.default_rng(9)
+    y = rng.normal(0, 1, 150)
+    y[70:] += 5
+    assert change_points(y) == segment.change_points(y)
+    assert any(abs(c - 70) <= 2 for c in change_points(y))

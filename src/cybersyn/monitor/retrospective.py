@@ -1,5 +1,9 @@
-"""Retrospective (offline) change points of one whole series: the filter run forwards and
-backwards.
+"""Retrospective (offline) change points of one whole series.
+
+`change_points` is the Bayesian segmentation (`cybersyn.monitor.segment`: the MAP of a
+product-partition model with conjugate per-segment level/trend likelihoods), which scores
+above the filter method below on TCPD (docs/monitor.md). `filter_change_points` is the
+earlier method, kept: the filter run forwards and backwards.
 
 When the whole series is known (an offline benchmark such as TCPD, or a report on last
 year's data) a change between observations t-1 and t shows as a disagreement between what
@@ -26,8 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from cybersyn.monitor import segment
 from cybersyn.monitor.filter import MultiProcessFilter
 from cybersyn.monitor.params import FilterParams
+from cybersyn.monitor.segment import SegmentParams
 
 
 @dataclass(frozen=True)
@@ -91,11 +97,17 @@ def local_maxima(score: np.ndarray, threshold: float, min_segment: int) -> list[
     return sorted(chosen)
 
 
-def change_points(values: np.ndarray, times: np.ndarray | None = None,
-                  params: RetroParams | None = None,
-                  filter_params: FilterParams | None = None) -> list[int]:
-    """Retrospective change points of one series: row indices t where a new segment
-    begins (between t-1 and t)."""
+def change_points(values: np.ndarray, params: SegmentParams | None = None) -> list[int]:
+    """Retrospective change points of one series (T,) (NaN = missing): row indices t where
+    a new segment begins (between t-1 and t) in the MAP Bayesian segmentation."""
+    return segment.change_points(values, params)
+
+
+def filter_change_points(values: np.ndarray, times: np.ndarray | None = None,
+                         params: RetroParams | None = None,
+                         filter_params: FilterParams | None = None) -> list[int]:
+    """Change points by forward vs backward filter disagreement (module doc): row indices
+    t where a new segment begins (between t-1 and t)."""
     p = params or RetroParams()
     score = disagreement(values, times, filter_params)
     score[: p.edge] = 0.0
