@@ -289,6 +289,7 @@ def _update_tile(prm, wk, width):  # type: ignore[no-untyped-def]
         wk[R_TOT, b] = 0.0
         wk[R_PREC, b] = 0.0
     q0c = prm[4] + prm[8]
+    ov0 = prm[12]
     for i in range(4):  # per component at t-1
         for b in range(width):
             dt = wk[R_DT, b]
@@ -302,7 +303,7 @@ def _update_tile(prm, wk, width):  # type: ignore[no-untyped-def]
             wk[R_EE + i, b] = e * e
             wk[R_P00 + i, b] = p00
             wk[R_P01 + i, b] = c01 + dt * c11
-            q0 = p00 + dt * q0c + prm[12]
+            q0 = p00 + dt * q0c + ov0
             fc = wk[R_FC, b]
             wk[R_FV, b] += wk[24 + i, b] * (wk[R_S, b] * q0 + (a0 - fc) * (a0 - fc))
     for i in range(4):  # per branch: Kalman update and log predictive density
@@ -418,13 +419,16 @@ def _update_tile(prm, wk, width):  # type: ignore[no-untyped-def]
         wk[R_OUT + OUT_ERR, b] = wk[R_Y, b] - fc
 
 
-@nb.njit(cache=True, inline="always", error_model="numpy")
+@nb.njit(cache=True, error_model="numpy")
 def _run(lo, hi, y, t, prm, sf, s32, si, out, cnt):  # type: ignore[no-untyped-def]
+    """Series lo..hi-1, tile by tile (compiled once; the tile is allocated here, where
+    LLVM sees its constant shape and that it aliases nothing: both are what let the
+    stages vectorise, so `_update_tile` is inlined here, not compiled on its own)."""
     wk = np.empty((ROWS, LANES))  # unused columns hold stale numbers, never stored
     for k0 in range(lo, hi, LANES):
         nb_ = min(LANES, hi - k0)
         if _load(k0, nb_, y, t, sf, s32, si, out, cnt, prm, wk) > 0:
-            if nb_ <= VEC:  # inlined twice, with a constant trip count each
+            if nb_ <= VEC:  # a tile of at most VEC series (one filtered alone): one vector
                 _update_tile(prm, wk, VEC)
             else:
                 _update_tile(prm, wk, LANES)
