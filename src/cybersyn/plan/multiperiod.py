@@ -11,6 +11,13 @@ capacity next year, while capacity depreciates at rate δ:
 Capacity is measured in product units per year; Bk[i, j] is units of product i needed to
 add one unit of yearly capacity for product j. Products with unlimited capacity need no
 investment. One λ for all years: every year's targets are met in the same proportion.
+
+Two ways to solve it, the same LP:
+- "rows" (default): the LP in the space of investments only, xₜ = (I − A)⁻¹(λtₜ + Bk zₜ),
+  grown row by row in HiGHS with warm starts, every answer certified by a primal bound and
+  a dual bound computed with sparse Leontief solves (`multiperiod_rows`);
+- "lp": one HiGHS LP over all years with xₜ, zₜ and λ as columns (`_build`), kept as the
+  reference the tests compare with and as the fallback when nothing bounds λ in year one.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import scipy.sparse as sp
 
 from cybersyn.errors import InvalidInput
 from cybersyn.plan.lp import solve_lp
+from cybersyn.plan.multiperiod_rows import DynamicLp, RowGenSolution, solve_by_rows
 from cybersyn.plan.problem import Binding, PlanProblem
 
 
@@ -54,7 +62,9 @@ class MultiPeriodParams:
 @dataclass(frozen=True)
 class MultiPeriodResult:
     """x, investment, capacity, net, targets : (T, n); labour_used (T,); lam; prices (T, n)
-    shadow prices of products per year (λ per unit); binding: per-year binding limits."""
+    shadow prices of products per year (λ per unit); binding: per-year binding limits;
+    gap: certified relative optimality gap of λ (the "rows" method: (upper − λ)/upper from
+    a dual bound; the "lp" method: 0, HiGHS reported "Optimal" to its tolerances)."""
 
     problem: PlanProblem
     x: np.ndarray
@@ -69,6 +79,7 @@ class MultiPeriodResult:
     binding: tuple[tuple[Binding, ...], ...]
     method: str
     objective: str = "multi-period"
+    gap: float = 0.0
 
     @property
     def periods(self) -> int:
@@ -89,10 +100,18 @@ def default_capital(A: sp.csr_matrix, ratio: float) -> sp.csr_matrix:
 
 def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = None, *,
                       targets: np.ndarray | None = None, capital: sp.spmatrix | None = None,
-                      solver: str = "ipm") -> MultiPeriodResult:
+                      solver: str = "ipm", method: str = "rows",
+                      time_limit: float = 3600.0) -> MultiPeriodResult:
     """Solve the T-year plan. problem.capacity is year-1 capacity, problem.targets year-1
-    targets (grown by target_growth) unless `targets` (T, n) is given. HiGHS's interior
-    point by default: its simplex took > 6 min at n = 1,000 × 5 years, IPM 31 s."""
+    targets (grown by target_growth) unless `targets` (T, n) is given.
+
+    method "rows" (default): row generation in the space of investments (module docstring),
+    certified gap in `result.gap`; "lp": the one big LP through HiGHS with `solver` (its
+    interior point by default: simplex took > 6 min at n = 1,000 × 5 years, IPM 31 s).
+    time_limit: seconds for HiGHS; past it "rows" returns its best certified plan and "lp"
+    raises InvalidInput."""
+    if method not in ("rows", "lp"):
+        raise InvalidInput(f"method must be 'rows' or 'lp', got {method!r}")
     params = params or MultiPeriodParams()
     p = problem
     if not p.square:
@@ -105,12 +124,53 @@ def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = N
     if Bk.shape != (n, n):
         raise InvalidInput(f"capital matrix has shape {Bk.shape}, expected ({n}, {n})")
     labour = p.labour_available * (1 + params.labour_growth) ** np.arange(T)
+    if method == "rows":
+        assert p.capacity is not None
+        dyn = DynamicLp(p.A, p.labour, tt, Bk, p.capacity, 1.0 - params.depreciation, labour)
+        rs = solve_by_rows(dyn, time_limit=time_limit)
+        if rs is not None:
+            return _rows_result(p, dyn, rs)
     M, lo, hi, col_hi, capped = _build(p, params, tt, Bk, labour)
     c = np.zeros(2 * T * n + 1)
     c[-1] = 1.0
     sol = solve_lp(c, M, lo, hi, np.zeros(c.size), col_hi, solver=solver,
-                   what="the multi-period plan")
+                   time_limit=time_limit, what="the multi-period plan")
     return _result(p, params, sol, tt, labour, capped, Bk)
+
+
+def _rows_result(p: PlanProblem, d: DynamicLp, rs: RowGenSolution) -> MultiPeriodResult:
+    K = d.capacity(rs.z)
+    net = rs.x - (p.A @ rs.x.T).T - (d.Bk @ rs.z.T).T
+    binding = []
+    for t in range(d.T):
+        out = []
+        if rs.w[t] > 1e-12:
+            out.append(Binding("labour", "labour", float(d.labour[t]), float(rs.w[t])))
+        for j in np.flatnonzero(rs.r[t] > 1e-12):
+            out.append(Binding("capacity", p.activity_names[j], float(K[t, j]),
+                               float(rs.r[t, j]), p.product_names[j]))
+        out.sort(key=lambda b: -b.shadow_price)
+        binding.append(tuple(out))
+    method = (f"HiGHS row generation over {d.T} periods ({rs.rounds} rounds, {rs.rows} "
+              f"capacity rows; certified gap {rs.gap:.1e})")
+    return MultiPeriodResult(p, rs.x, rs.z, K, net, d.tt, rs.x @ p.labour, d.labour, rs.lam,
+                             rs.prices, tuple(binding), method, gap=max(rs.gap, 0.0))
+
+
+def max_violation(r: MultiPeriodResult) -> float:
+    """The plan's largest relative violation of any limit: negative output, output beyond
+    the year's capacity, labour beyond the year's labour, final use below λ·targets (each
+    relative to the limit, or to 1 when the limit is below 1). 0 for an exactly feasible plan."""
+    worst = float(np.max(-r.x / np.maximum(np.abs(r.x).max(initial=0.0), 1.0), initial=0.0))
+    capped = np.isfinite(r.capacity)
+    over = (r.x - r.capacity)[capped] / np.maximum(r.capacity[capped], 1.0)
+    worst = max(worst, float(over.max(initial=0.0)))
+    fin = np.isfinite(r.labour_available)
+    lab = (r.labour_used - r.labour_available)[fin] / np.maximum(r.labour_available[fin], 1.0)
+    worst = max(worst, float(lab.max(initial=0.0)))
+    want = r.lam * r.targets
+    short = (want - r.net) / np.maximum(want, 1.0)
+    return max(worst, float(short.max(initial=0.0)))
 
 
 def _targets(p: PlanProblem, params: MultiPeriodParams, targets: np.ndarray | None

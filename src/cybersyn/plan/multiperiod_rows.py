@@ -1,0 +1,472 @@
+"""The multi-period plan solved exactly in the space of investments, by row generation.
+
+With one technique per product, every feasible plan can be replaced by the least gross
+output that delivers its net output (the Leontief inverse L = (I − A)⁻¹ is non-negative,
+so (I − A)x ≥ d implies x ≥ L d, and capacity and labour are upper limits with
+non-negative coefficients):
+
+    xₜ = L(λtₜ + Bk zₜ) = λx̂ₜ + G zₜ,   x̂ₜ = L tₜ,   G = L Bk   (n × n, dense).
+
+The LP of `multiperiod` then lives in (λ, z) alone (v = Lᵀl the labour values):
+
+    max λ  s.t.  λ v·tₜ + (Bkᵀv)·zₜ ≤ Lₜ                                   labour, year t
+                 λ x̂ₜⱼ + (G zₜ)ⱼ − Σₛ₍ₛ<ₜ₎ (1 − δ)^(t−1−s) zₛⱼ ≤ (1 − δ)ᵗ K₀ⱼ   capacity j, year t
+                 z ≥ 0,  z_{T−1} = 0 (capacity after the horizon is worth nothing),  λ ≤ U,
+
+U = the first year's bound at z = 0 (investment only adds to the use of labour and capacity,
+so U bounds every plan). G is dense, but only the capacity rows that bind are needed:
+HiGHS solves a master LP over a growing set of capacity rows; after each solve the whole
+plan is computed by sparse Leontief solves and every violated capacity row is added (rows
+are never dropped). Investment zₛⱼ pays only through capacity rows of product j in later
+years, so its column enters with them (a column without such rows has only costs, and 0
+is optimal for it). When no row is violated the master's solution is feasible for the
+whole LP, whose relaxation the master is: it is optimal.
+
+The answer is certified independently of the master, in closed form:
+- lower: the largest λ that the returned investments z allow (every capacity and labour
+  row checked on the exact plan), which is the λ returned;
+- upper: the master's duals (w per hour, r per unit of capacity) made dual-feasible for
+  every investment column (raising wₜ where a column's reduced cost is positive; with
+  unlimited labour, reduced costs within DUAL_TOL relative are accepted as HiGHS's own
+  tolerance, anything larger falls back to U), giving
+  λ ≤ (Σ wₜLₜ + Σ rₜⱼ(1 − δ)ᵗK₀ⱼ) / (Σ wₜ v·tₜ + Σ rₜ·x̂ₜ)  (weak duality), and λ ≤ U.
+gap = (upper − lower) / upper.
+
+How the master is solved: HiGHS's interior point without crossover, so each answer is
+central on the optimal face (investment spread over years and products); a vertex instead
+concentrates investment and overloads many more capacity rows outside the master (at
+n = 10³: 53 rows of years before the last needed instead of 435). Rows are divided by their
+use at λ = U (by their limit when that use is negligible) so that HiGHS's tolerances cost λ
+no more than about that. When no row is violated and the certified gap is still above
+GAP_TARGET, one crossover gives a vertex and exact duals and the dual simplex (warm) ends
+the loop.
+
+Cost per round: one Leontief solve per year for the plan, one transposed solve per new
+capacity row (its row of G = Lᵀeⱼ, then Bkᵀ), and the master LP, whose dense part is
+|rows of year t| × |products with rows after t| for t < T − 1: capacity rows of products
+upstream of many others in years before the last. Those rows are what limits the method:
+at n = 10⁴ the first master (5,577 rows, only last-year rows) takes 4 s, but the few hundred
+upstream rows it then overloads make each further master take minutes (module `multiperiod`
+docs and docs/plan.md give the figures).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from cybersyn.plan.leontief import Leontief
+from cybersyn.plan.lp import INF, _raise_for
+
+FEAS_TOL = 1e-9      # relative violation of a capacity row that counts as violated
+ROW_BATCH = 100      # most capacity rows of years before the last added per round
+SEED_BATCH = 0       # the same in the first round (plan at λ = U, no investment)
+DUAL_TOL = 1e-9      # reduced cost (relative) left unrepaired when no labour row can repair it
+DROP = 1e-13         # entries of a G row below DROP × its largest are left out of the master
+MAX_ROUNDS = 200
+MASTER_SOLVER = "ipm"  # interior point without crossover (central answers), or "simplex"
+GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
+
+
+@dataclass(frozen=True)
+class DynamicLp:
+    """The data of the T-year LP: A (n, n) CSR, labour coefficients l (n,), targets tt (T, n),
+    capital Bk (n, n) CSR, first-year capacity K0 (n,) (inf = unlimited, no investment),
+    keep = 1 − depreciation, labour available (T,) (inf = unlimited)."""
+
+    A: sp.csr_matrix
+    l: np.ndarray  # noqa: E741
+    tt: np.ndarray
+    Bk: sp.csr_matrix
+    K0: np.ndarray
+    keep: float
+    labour: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.tt.shape[0])
+
+    @property
+    def n(self) -> int:
+        return int(self.A.shape[0])
+
+    def capacity(self, z: np.ndarray) -> np.ndarray:
+        """K (T, n): Kₜ = keep·Kₜ₋₁ + zₜ₋₁ from K₀."""
+        K = np.empty((self.T, self.n))
+        K[0] = self.K0
+        for t in range(1, self.T):
+            K[t] = self.keep * K[t - 1] + z[t - 1]
+        return K
+
+
+@dataclass(frozen=True)
+class RowGenSolution:
+    """lam; x, z (T, n) gross outputs and investments; w (T,) labour duals (λ per hour);
+    r (T, n) capacity duals (λ per unit of capacity, 0 off the master's rows); prices (T, n)
+    p = w v + Lᵀr (λ per unit of net output); lower/upper the certified bounds on λ;
+    rounds of the master; rows, the capacity rows it ended with."""
+
+    lam: float
+    x: np.ndarray
+    z: np.ndarray
+    w: np.ndarray
+    r: np.ndarray
+    prices: np.ndarray
+    lower: float
+    upper: float
+    rounds: int
+    rows: int
+
+    @property
+    def gap(self) -> float:
+        return (self.upper - self.lower) / max(abs(self.upper), 1e-300)
+
+
+class _Rows:
+    """Rows of G = L Bk, computed on demand (one transposed Leontief solve each), cached."""
+
+    def __init__(self, lt: Leontief, Bk: sp.csr_matrix) -> None:
+        self.lt, self.BkT = lt, sp.csr_matrix(Bk.T)
+        self.index: dict[int, int] = {}
+        self.data: list[np.ndarray] = []
+
+    def get(self, products: np.ndarray) -> np.ndarray:
+        n = self.BkT.shape[0]
+        for j in products:
+            if int(j) not in self.index:
+                e = np.zeros(n)
+                e[j] = 1.0
+                self.index[int(j)] = len(self.data)
+                self.data.append(np.asarray(self.BkT @ self.lt.solve(e, transpose=True)))
+        if not len(products):
+            return np.zeros((0, n))
+        return np.stack([self.data[self.index[int(j)]] for j in products])
+
+
+def upper_bound_at_zero(d: DynamicLp, xhat: np.ndarray, v: np.ndarray) -> float:
+    """U: λ allowed by every year's labour and the first year's capacity with no investment
+    (both only tighten when investing), inf if nothing limits it."""
+    bounds = [np.inf]
+    for t in range(d.T):
+        need = float(v @ d.tt[t])
+        if np.isfinite(d.labour[t]) and need > 0:
+            bounds.append(d.labour[t] / need)
+    cap = np.isfinite(d.K0) & (xhat[0] > 0)
+    if cap.any():
+        bounds.append(float(np.min(d.K0[cap] / xhat[0][cap])))
+    return float(min(bounds))
+
+
+def solve_by_rows(d: DynamicLp, *, tol: float = 1e-9, time_limit: float = 3600.0
+                  ) -> RowGenSolution | None:
+    """Solve the T-year LP by row generation (module docstring). None when nothing bounds λ
+    in the first year (labour unlimited and no capacity used): the caller then solves the
+    one big LP, which explains an unbounded plan.
+
+    The master is solved by HiGHS's interior point without crossover: its answer is central
+    on the optimal face (investment spread over years and products), which overloads far
+    fewer capacity rows outside the master than a vertex does. Once no row is violated, if
+    the certified gap is above GAP_TARGET, one crossover gives a vertex and exact duals, and
+    the dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
+    is returned with its certified bounds (the plan without investment if that is better)."""
+    T, n = d.T, d.n
+    lt = Leontief(d.A)
+    xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
+    v = lt.solve(d.l, transpose=True)
+    U = upper_bound_at_zero(d, xhat, v)
+    if not np.isfinite(U):
+        return None
+    capped = np.isfinite(d.K0)
+    master = _Master(d, xhat, v, U, _Rows(lt, d.Bk), tol)
+    z = np.zeros((T, n))
+    x = U * xhat
+    w, r = np.zeros(T), np.zeros((T, n))
+    lam = U
+    deadline = time.monotonic() + time_limit
+    solved = polished = False
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        rows = _violated(d, x, z, capped, master.rows_of,
+                         SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
+        if solved and not any(a.size for a in rows):
+            if polished or master.vertex:
+                break
+            lower = _lower(d, xhat, lam, z, x)
+            upper = _upper(lt, d, xhat, v, U, w, r)[1]
+            if upper - lower <= GAP_TARGET * upper:
+                break
+            master.polish()
+            polished = True
+        for s in range(T - 1):   # investments that rows of later years call for
+            later = np.unique(np.concatenate([rows[t] for t in range(s + 1, T)]))
+            master.add_cols(s, np.setdiff1d(later, master.cols_of[s], assume_unique=True))
+        master.add_rows(rows)
+        rounds += 1
+        out = master.solve(deadline - time.monotonic())
+        if out is None:   # out of time: keep the last solved round
+            break
+        lam, z = out
+        w, r = master.duals()
+        x = _plan(lt, d, xhat, lam, z)
+        solved = True
+        if time.monotonic() > deadline:
+            break
+    lower = _lower(d, xhat, lam, z, x) if solved else 0.0
+    none = _lower(d, xhat, U, np.zeros((T, n)), U * xhat)
+    if none > lower:   # the plan without investment is better (only when out of time)
+        lower, z = none, np.zeros((T, n))
+    x = _plan(lt, d, xhat, lower, z)
+    prices, upper = _upper(lt, d, xhat, v, U, w, r) if solved else (np.zeros((T, n)), U)
+    return RowGenSolution(lower, x, z, w, r, prices, lower, upper, rounds,
+                          int(sum(a.size for a in master.rows_of)))
+
+
+def _violated(d: DynamicLp, x: np.ndarray, z: np.ndarray, capped: np.ndarray,
+              have: list[np.ndarray], batch: int, use: np.ndarray) -> list[np.ndarray]:
+    """Per year, the capacity rows not in the master that the plan x exceeds by more than
+    FEAS_TOL of the row's use at λ = U, `use` (T, n), or of its limit if smaller (for years
+    before the last, whose rows have dense parts, the `batch` worst)."""
+    K = d.capacity(z)
+    out = []
+    for t in range(d.T):
+        # relative to the row's use at λ = U: an excess costs λ about that share
+        scale = np.maximum(np.minimum(np.maximum(K[t], 1.0), use[t]), 1e-300)
+        excess = np.zeros(d.n)
+        excess[capped] = (x[t][capped] - K[t][capped]) / scale[capped]
+        excess[have[t]] = 0.0
+        over = np.flatnonzero(excess > FEAS_TOL)
+        if t < d.T - 1 and over.size > batch:
+            over = over[np.argsort(-excess[over])[:batch]]
+        out.append(np.sort(over))
+    return out
+
+
+class _Master:
+    """The restricted LP in HiGHS, grown in place (rows and columns are only added, so each
+    re-solve starts from the last basis). Column 0 is λ; then investments z_{s,j} in the
+    order they enter; rows: labour of each year (finite ones), then capacity rows (t, i) in
+    the order they enter."""
+
+    def __init__(self, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float,
+                 rows: _Rows, tol: float) -> None:
+        self.d, self.xhat, self.G, self.U = d, xhat, rows, U
+        self.BkTv = np.asarray(d.Bk.T @ v)
+        T = d.T
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        self.vertex = MASTER_SOLVER != "ipm"
+        if not self.vertex:
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "off")
+            h.setOptionValue("ipm_optimality_tolerance", 1e-10)
+        for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+            h.setOptionValue(opt, float(tol))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.addCol(1.0, 0.0, float(U), 0, np.zeros(0, np.int32), np.zeros(0))
+        self.h = h
+        self.labour_row = np.full(T, -1)
+        divs: list[float] = []
+        nrow = 0
+        for t in range(T):
+            if np.isfinite(d.labour[t]):   # rows are divided by their limit (duals ~ 1)
+                div = float(d.labour[t]) if d.labour[t] > 0 else 1.0
+                h.addRow(-INF, float(d.labour[t]) / div, 1, np.array([0], np.int32),
+                         np.array([float(v @ d.tt[t]) / div]))
+                divs.append(div)
+                self.labour_row[t] = nrow
+                nrow += 1
+        self.nrow, self.ncol = nrow, 1
+        self.div = np.array(divs)   # each row's divisor: its limit (1 when the limit is 0)
+        empty = np.zeros(0, np.int64)
+        self.rows_of = [empty] * T   # products with a capacity row in year t (sorted)
+        self.row_id = [empty] * T
+        self.cols_of = [empty] * T   # products with an investment column in year s (sorted)
+        self.col_id = [empty] * T
+
+    def add_cols(self, s: int, js: np.ndarray) -> None:
+        """Columns z_{s,j}: labour of year s, dense rows of year s, −(1 − δ)^(t−1−s) in the
+        rows (t, j) of later years."""
+        if not js.size:
+            return
+        d, k = self.d, js.size
+        r, c, x = [], [], []
+        if self.labour_row[s] >= 0:
+            r.append(np.full(k, self.labour_row[s]))
+            c.append(np.arange(k))
+            x.append(self.BkTv[js])
+        if self.rows_of[s].size:
+            D = _dense_rows(self.G.get(self.rows_of[s])[:, js]).tocoo()
+            r.append(self.row_id[s][D.row])
+            c.append(D.col)
+            x.append(D.data)
+        for t in range(s + 1, d.T):
+            pos = np.searchsorted(self.rows_of[t], js)
+            hit = (pos < self.rows_of[t].size) & (self.rows_of[t][np.minimum(
+                pos, max(self.rows_of[t].size - 1, 0))] == js) if self.rows_of[t].size \
+                else np.zeros(k, bool)
+            r.append(self.row_id[t][pos[hit]])
+            c.append(np.flatnonzero(hit))
+            x.append(np.full(int(hit.sum()), -(d.keep ** (t - 1 - s))))
+        rr = np.concatenate(r) if r else np.zeros(0, np.int64)
+        xx = np.concatenate(x) / self.div[rr] if r else np.zeros(0)
+        M = _csc([rr], [np.concatenate(c)] if c else [np.zeros(0, np.int64)], [xx],
+                 (self.nrow, k))
+        self.h.addCols(k, np.zeros(k), np.zeros(k), np.full(k, INF), M.nnz,
+                       M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32),
+                       M.data.astype(float))
+        self.cols_of[s], self.col_id[s] = _merge(self.cols_of[s], self.col_id[s], js,
+                                                 self.ncol + np.arange(k))
+        self.ncol += k
+
+    def add_rows(self, new: list[np.ndarray]) -> None:
+        for t, is_ in enumerate(new):
+            if is_.size:
+                self._add_rows(t, is_)
+
+    def _add_rows(self, t: int, is_: np.ndarray) -> None:
+        """Rows (t, i): λ x̂ₜᵢ + G[i, J_t] z_t − Σₛ₍ₛ<ₜ₎ (1 − δ)^(t−1−s) z_{s,i} ≤ (1 − δ)ᵗK₀ᵢ."""
+        d, k = self.d, is_.size
+        r, c, x = [np.arange(k)], [np.zeros(k, np.int64)], [self.xhat[t][is_]]
+        if self.cols_of[t].size:
+            D = _dense_rows(self.G.get(is_)[:, self.cols_of[t]]).tocoo()
+            r.append(D.row)
+            c.append(self.col_id[t][D.col])
+            x.append(D.data)
+        for s in range(t):
+            cs = self.cols_of[s]
+            if not cs.size:
+                continue
+            pos = np.minimum(np.searchsorted(cs, is_), cs.size - 1)
+            hit = cs[pos] == is_
+            r.append(np.flatnonzero(hit))
+            c.append(self.col_id[s][pos[hit]])
+            x.append(np.full(int(hit.sum()), -(d.keep ** (t - 1 - s))))
+        hi = (d.keep ** t) * d.K0[is_]
+        # divided by the row's use at λ = U without investment, so that HiGHS's tolerance
+        # costs λ at most about that much (by the limit when that use is negligible)
+        use = self.U * self.xhat[t][is_]
+        div = np.where(use > 1e-6 * hi, use, np.where(hi > 0, hi, 1.0))
+        rr = np.concatenate(r)
+        M = sp.csr_matrix(_csc(c, [rr], [np.concatenate(x) / div[rr]], (self.ncol, k)).T)
+        M.sort_indices()
+        self.h.addRows(k, np.full(k, -INF), hi / div, M.nnz, M.indptr[:-1].astype(np.int32),
+                       M.indices.astype(np.int32), M.data.astype(float))
+        self.rows_of[t], self.row_id[t] = _merge(self.rows_of[t], self.row_id[t], is_,
+                                                 self.nrow + np.arange(k))
+        self.div = np.concatenate([self.div, div])
+        self.nrow += k
+
+    def polish(self) -> None:
+        """From the next solve on: crossover to a vertex, then the dual simplex (warm)."""
+        self.h.setOptionValue("run_crossover", "on")
+        self.vertex = True
+
+    def solve(self, seconds: float) -> tuple[float, np.ndarray] | None:
+        """(λ, z (T, n)) of the master, None if HiGHS ran out of time."""
+        self.h.setOptionValue("time_limit", max(float(seconds), 1.0))
+        self.h.run()
+        status = self.h.modelStatusToString(self.h.getModelStatus())
+        if status == "Time limit reached":
+            return None
+        _raise_for(status, "the multi-period plan")
+        if self.vertex:
+            self.h.setOptionValue("solver", "simplex")
+        col = np.asarray(self.h.getSolution().col_value)
+        z = np.zeros((self.d.T, self.d.n))
+        for s in range(self.d.T):
+            z[s, self.cols_of[s]] = np.maximum(col[self.col_id[s]], 0.0)
+        return float(col[0]), z
+
+    def duals(self) -> tuple[np.ndarray, np.ndarray]:
+        """w (T,), r (T, n): gains in λ per hour and per unit of capacity (≥ 0)."""
+        dual = np.asarray(self.h.getSolution().row_dual) / self.div
+        T = self.d.T
+        w = np.array([max(float(dual[self.labour_row[t]]), 0.0) if self.labour_row[t] >= 0
+                      else 0.0 for t in range(T)])
+        r = np.zeros((T, self.d.n))
+        for t in range(T):
+            r[t, self.rows_of[t]] = np.maximum(dual[self.row_id[t]], 0.0)
+        return w, r
+
+
+def _csc(r: list[np.ndarray], c: list[np.ndarray], x: list[np.ndarray],
+         shape: tuple[int, int]) -> sp.csc_matrix:
+    M = sp.csc_matrix((np.concatenate(x), (np.concatenate(r), np.concatenate(c))),
+                      shape=shape)
+    M.sort_indices()
+    return M
+
+
+def _merge(keys: np.ndarray, ids: np.ndarray, new_keys: np.ndarray, new_ids: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    k = np.concatenate([keys, new_keys])
+    i = np.concatenate([ids, new_ids])
+    order = np.argsort(k, kind="stable")
+    return k[order], i[order]
+
+
+def _dense_rows(G: np.ndarray) -> sp.csr_matrix:
+    """G (k, m) as sparse, leaving out entries below DROP × the row's largest."""
+    big = np.abs(G) > DROP * np.abs(G).max(axis=1, initial=0.0)[:, None]
+    return sp.csr_matrix(np.where(big, G, 0.0))
+
+
+def _plan(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray
+          ) -> np.ndarray:
+    """x (T, n) = λx̂ₜ + L Bk zₜ, the least gross output for the plan."""
+    x = lam * xhat
+    for t in range(d.T):
+        if z[t].any():
+            x[t] += lt.solve(np.asarray(d.Bk @ z[t]))
+    return np.maximum(x, 0.0)
+
+
+def _lower(d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray, x: np.ndarray) -> float:
+    """The largest λ' ≤ λ feasible with investments z, from the exact plan x at λ."""
+    K = d.capacity(z)
+    best = lam
+    for t in range(d.T):
+        rest = x[t] - lam * xhat[t]          # use of capacity by investment, ≥ 0
+        cap = np.isfinite(K[t]) & (xhat[t] > 0)
+        if cap.any():
+            best = min(best, float(np.min((K[t][cap] - rest[cap]) / xhat[t][cap])))
+        if np.isfinite(d.labour[t]):
+            need = float(d.l @ xhat[t])
+            if need > 0:
+                best = min(best, (d.labour[t] - float(d.l @ rest)) / need)
+    return max(best, 0.0)
+
+
+def _upper(lt: Leontief, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float,
+           w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
+    """Prices p (T, n) = w v + Lᵀr and the weak-duality bound on λ (module docstring),
+    after raising wₜ to make every investment column dual-feasible."""
+    T = d.T
+    w = w.copy()
+    capped = np.isfinite(d.K0)
+    BkTv = d.Bk.T @ v
+    lr = np.stack([lt.solve(r[t], transpose=True) if r[t].any() else np.zeros(d.n)
+                   for t in range(T)])
+    for t in range(T - 1):
+        later = sum(d.keep ** (u - 1 - t) * r[u] for u in range(t + 1, T))
+        cost = np.asarray(d.Bk.T @ (w[t] * v + lr[t]))
+        red = cost - later
+        short = capped & (red < 0)
+        if np.isfinite(d.labour[t]) and short.any() and np.all(BkTv[short] > 0):
+            w[t] += float(np.max(-red[short] / BkTv[short]))   # exact repair
+        elif np.any(short & (red < -DUAL_TOL * np.maximum(cost, later))):
+            return w[:, None] * v + lr, U
+    prices = w[:, None] * v + lr
+    fin = np.isfinite(d.labour)
+    num = float(np.sum(w[fin] * d.labour[fin]))
+    den = float(np.sum(w * (d.tt @ v)))
+    for t in range(T):
+        on = r[t] > 0
+        num += float(np.sum(r[t][on] * d.keep ** t * d.K0[on]))
+        den += float(r[t] @ xhat[t])
+    return prices, (min(U, num / den) if den > 0 else U)

@@ -1,0 +1,175 @@
+"""The five-year plan by row generation against the one big LP (independent: HiGHS on the
+full x, z, λ model) on small random economies, and every plan checked feasible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cybersyn.errors import InvalidInput
+from cybersyn.plan import MultiPeriodParams, MultiPeriodResult, PlanProblem, multi_period_plan
+from cybersyn.plan.leontief import leontief_output
+from cybersyn.plan.multiperiod import default_capital
+from cybersyn.plan.problem import PlanResult
+from cybersyn.plan.synthetic import random_economy
+from cybersyn.testing import assert_plan_feasible
+
+
+def assert_multi_period_feasible(r: MultiPeriodResult, params: MultiPeriodParams,
+                                 Bk: sp.spmatrix, rtol: float = 1e-6) -> None:
+    """Every year is a feasible one-period plan (assert_plan_feasible on x ≤ Kₜ,
+    l·x ≤ Lₜ, (I − A)x ≥ λtₜ), capacity follows Kₜ₊₁ = (1 − δ)Kₜ + zₜ from the problem's
+    capacity, investment is ≥ 0 and only where capacity is limited, and what is left for
+    final use after investment, (I − A)xₜ − Bk zₜ, is ≥ λtₜ."""
+    p = r.problem
+    assert p.capacity is not None
+    scale = max(1.0, float(np.abs(r.x).max()))
+    np.testing.assert_allclose(r.capacity[0], p.capacity, rtol=1e-12)
+    for t in range(1, r.periods):
+        np.testing.assert_allclose(
+            r.capacity[t], (1 - params.depreciation) * r.capacity[t - 1] + r.investment[t - 1],
+            rtol=1e-9, atol=1e-9 * scale)
+    assert np.all(r.investment >= 0)
+    assert np.all(r.investment[:, ~np.isfinite(p.capacity)] == 0)
+    for t in range(r.periods):
+        year = PlanProblem(p.A, p.labour, r.targets[t], labour_available=r.labour_available[t],
+                           capacity=r.capacity[t])
+        gross_net = year.net_output(r.x[t])
+        assert_plan_feasible(PlanResult(year, r.x[t], gross_net, "kantorovich", r.lam, r.lam,
+                                        r.prices[t], 0.0, np.zeros(p.n), np.zeros(0), (),
+                                        r.method), rtol=rtol)
+        final = gross_net - Bk @ r.investment[t]
+        np.testing.assert_allclose(r.net[t], final, rtol=1e-9, atol=1e-9 * scale)
+        tscale = np.maximum(r.targets[t], 1.0)
+        short = final - r.lam * r.targets[t]
+        assert np.all(short >= -rtol * np.maximum(scale, tscale)), \
+            f"year {t}: final use below λ·target by {-short.min()}"
+
+
+def _economy(n: int, seed: int, *, slack: float, cap: float, uncapped: float = 0.0,
+             labour: bool = True) -> PlanProblem:
+    eco = random_economy(n, seed=seed, inputs=(3, min(12, n - 1)))
+    need = float(eco.labour @ leontief_output(eco.A, eco.final_demand))
+    capacity = eco.capacity * cap
+    if uncapped:
+        rng = np.random.default_rng(seed)
+        capacity[rng.random(n) < uncapped] = np.inf
+    return PlanProblem(eco.A, eco.labour, eco.final_demand,
+                       labour_available=slack * need if labour else np.inf, capacity=capacity)
+
+
+def _both(p: PlanProblem, params: MultiPeriodParams, **kw: object
+          ) -> tuple[MultiPeriodResult, MultiPeriodResult]:
+    ours = multi_period_plan(p, params, method="rows", **kw)  # type: ignore[arg-type]
+    lp = multi_period_plan(p, params, method="lp", **kw)  # type: ignore[arg-type]
+    return ours, lp
+
+
+CASES = [  # n, seed, labour slack, capacity scale, share uncapped, labour limited, params
+    (50, 0, 1.0, 1.0, 0.0, True, MultiPeriodParams()),
+    (120, 1, 0.9, 0.8, 0.0, True, MultiPeriodParams(depreciation=0.1, capital_ratio=3.0)),
+    (200, 2, 1.2, 1.0, 0.3, True, MultiPeriodParams(periods=4, labour_growth=0.0)),
+    (300, 3, 1.0, 1.0, 0.0, True, MultiPeriodParams()),
+    (150, 4, 1.0, 0.9, 0.1, False, MultiPeriodParams(periods=3, target_growth=0.1)),
+    (80, 5, 0.8, 1.5, 0.0, True, MultiPeriodParams(periods=1)),
+    (100, 6, 1.1, 1.0, 0.0, True, MultiPeriodParams(periods=6, depreciation=0.0)),
+]
+
+
+@pytest.mark.parametrize(("n", "seed", "slack", "cap", "uncapped", "labour", "params"), CASES)
+def test_rows_equal_the_one_lp(n: int, seed: int, slack: float, cap: float, uncapped: float,
+                               labour: bool, params: MultiPeriodParams) -> None:
+    p = _economy(n, seed, slack=slack, cap=cap, uncapped=uncapped, labour=labour)
+    ours, lp = _both(p, params)
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    # the certificate brackets the independent LP's optimum
+    assert ours.gap <= 1e-7
+    assert lp.lam <= ours.lam / (1 - ours.gap) * (1 + 1e-7)
+    assert ours.method.startswith("HiGHS row generation")
+    Bk = default_capital(p.A, params.capital_ratio)
+    assert_multi_period_feasible(ours, params, Bk)
+    assert_multi_period_feasible(lp, params, Bk)
+
+
+def test_given_targets_and_capital_matrix() -> None:
+    p = _economy(90, 7, slack=1.0, cap=1.0)
+    params = MultiPeriodParams(periods=4)
+    rng = np.random.default_rng(7)
+    targets = np.abs(rng.normal(1.0, 0.3, (4, 90))) * p.targets[None, :]
+    targets[2, :10] = 0.0
+    Bk = sp.random(90, 90, density=0.05, random_state=7, format="csr") * 0.5
+    ours, lp = _both(p, params, targets=targets, capital=Bk)
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    assert_multi_period_feasible(ours, params, Bk)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), slack=st.floats(0.6, 1.4), cap=st.floats(0.6, 1.6),
+       dep=st.floats(0.0, 0.3), ratio=st.floats(0.5, 4.0), periods=st.integers(1, 5))
+def test_rows_equal_the_one_lp_on_random_economies(seed: int, slack: float, cap: float,
+                                                   dep: float, ratio: float,
+                                                   periods: int) -> None:
+    p = _economy(40, seed, slack=slack, cap=cap)
+    params = MultiPeriodParams(periods=periods, depreciation=dep, capital_ratio=ratio)
+    ours, lp = _both(p, params)
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    assert_multi_period_feasible(ours, params, default_capital(p.A, ratio))
+
+
+def test_shadow_prices_price_the_binding_limits() -> None:
+    """Strong duality with the reported shadow prices: λ equals Σₜ wₜLₜ + Σ rₜⱼ(1 − δ)ᵗK₀ⱼ,
+    the first-year capacity (depreciated) and each year's labour valued at their prices."""
+    p = _economy(120, 8, slack=1.0, cap=1.0)
+    params = MultiPeriodParams()
+    r = multi_period_plan(p, params)
+    assert p.capacity is not None
+    keep = 1 - params.depreciation
+    index = {name: j for j, name in enumerate(p.activity_names)}
+    value = 0.0
+    for t, year in enumerate(r.binding):
+        for b in year:
+            if b.kind == "labour":
+                value += b.shadow_price * b.limit
+            else:
+                value += b.shadow_price * keep ** t * p.capacity[index[b.name]]
+    assert value == pytest.approx(r.lam, rel=1e-6)
+    assert any(b.kind == "capacity" for b in r.binding[-1])
+    assert any(b.kind == "labour" for year in r.binding for b in year)
+
+
+def test_unbounded_plan_is_still_explained() -> None:
+    eco = random_economy(30, seed=9, inputs=(2, 5))
+    p = PlanProblem(eco.A, eco.labour, eco.final_demand)
+    with pytest.raises(InvalidInput, match="unbounded"):
+        multi_period_plan(p, MultiPeriodParams(periods=3))
+    with pytest.raises(InvalidInput, match="method must be"):
+        multi_period_plan(p, MultiPeriodParams(periods=3), method="magic")
+
+
+def test_out_of_time_returns_a_feasible_plan_with_valid_bounds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When HiGHS runs out of time after the first round, the plan returned is feasible and
+    its certified bounds still bracket the true optimum (the one LP's λ)."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    p = _economy(150, 10, slack=1.0, cap=1.0)
+    params = MultiPeriodParams()
+    exact = multi_period_plan(p, params, method="lp")
+    solve = rows._Master.solve
+    calls = {"n": 0}
+
+    def first_only(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
+        calls["n"] += 1
+        return solve(self, seconds) if calls["n"] == 1 else None
+
+    monkeypatch.setattr(rows._Master, "solve", first_only)
+    r = multi_period_plan(p, params)
+    assert calls["n"] == 2   # the first master overloads rows outside it: a second round
+    upper = r.lam / (1 - r.gap)
+    assert r.lam <= exact.lam * (1 + 1e-9)
+    assert exact.lam <= upper * (1 + 1e-9)
+    assert r.gap > 0
+    assert_multi_period_feasible(r, params, default_capital(p.A, params.capital_ratio))
