@@ -4,7 +4,9 @@ dynamic programme against brute-force enumeration, and synthetic series."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 from scipy.special import gammaln
+from typer.testing import CliRunner
 
+from cybersyn.monitor.cli import app as monitor_app
 from cybersyn.monitor.segment import (
     SegmentParams,
     _Sums,
@@ -207,3 +211,19 @@ def test_segment_params_are_validated() -> None:
         SegmentParams(scale="iqr")
     with pytest.raises(ValueError, match="min_segment"):
         SegmentParams(min_segment=0)
+
+
+def test_detect_cli_retrospective_prints_the_change_points(tmp_path: Path) -> None:
+    rng = np.random.default_rng(10)
+    y = 20 + rng.normal(0, 1, 120)
+    y[70:] += 6
+    path = tmp_path / "s.csv"
+    path.write_text("t,value\n" + "".join(f"{k},{v}\n" for k, v in enumerate(y)))
+    res = CliRunner().invoke(monitor_app, ["detect", str(path), "--retrospective", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.output.splitlines()]
+    assert [r["row"] for r in rows] == change_points(y) and len(rows) == 1
+    assert rows[0]["mean_before"] == pytest.approx(float(np.mean(y[: rows[0]["row"]])))
+    assert rows[0]["mean_after"] == pytest.approx(float(np.mean(y[rows[0]["row"]:])))
+    csv_out = CliRunner().invoke(monitor_app, ["detect", str(path), "--retrospective"])
+    assert csv_out.output.splitlines()[0] == "row,time,mean_before,mean_after"

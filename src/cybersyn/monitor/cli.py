@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from cybersyn.monitor.csvio import read_series
 from cybersyn.monitor.detector import Detector
 from cybersyn.monitor.filter import MultiProcessFilter, StepOutput
 from cybersyn.monitor.params import REGIMES, DetectParams
+from cybersyn.monitor.retrospective import change_points
 
 app = typer.Typer(help="Cyberstride: the multi-process filter and change detection.",
                   no_args_is_help=True)
@@ -37,6 +39,9 @@ def detect_cmd(
         help="Rows the detector learns from before it may signal (default: 15% of the "
         "rows, at least 20, at most 750: NAB's probation rule).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
+    retrospective: Annotated[bool, typer.Option(
+        "--retrospective", help="Print only the offline change points of the whole series "
+        "(Bayesian segmentation): row, time, mean before and after.")] = False,
 ) -> None:
     """Filter one series and print, per row, forecast, regime probabilities, score, signal.
 
@@ -44,8 +49,13 @@ def detect_cmd(
     `signal` of a row is filled at the row where a change began (step, slope or transient);
     `alarm` is the detector's score at the row where it was signalled (usually the next
     one). Forecast and probabilities are the plain filter's, with time in units of the
-    median spacing of the time column, so irregular gaps count in typical steps."""
+    median spacing of the time column, so irregular gaps count in typical steps.
+    With --retrospective, one line per change point of the MAP segmentation instead
+    (`cybersyn.monitor.retrospective.change_points`)."""
     labels, times, values = read_series(file, time_column, value_column)
+    if retrospective:
+        _print_change_points(labels, values, as_json)
+        return
     out = MultiProcessFilter().run(values, _in_steps(times))
     try:
         params = DetectParams(threshold=threshold, warmup=warmup if warmup is not None else
@@ -61,6 +71,23 @@ def detect_cmd(
         return
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r.values()])
+
+
+def _print_change_points(labels: list[str], values: np.ndarray, as_json: bool) -> None:
+    cps = change_points(values)
+    bounds = [0, *cps, values.size]
+    means = [_num(float(np.nanmean(values[a:b]))) if np.isfinite(values[a:b]).any()
+             else None for a, b in itertools.pairwise(bounds)]
+    rows = [{"row": c, "time": labels[c], "mean_before": means[i], "mean_after": means[i + 1]}
+            for i, c in enumerate(cps)]
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r))
+        return
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(("row", "time", "mean_before", "mean_after"))
     for r in rows:
         w.writerow(["" if v is None else v for v in r.values()])
 
