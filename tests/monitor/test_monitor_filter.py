@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from cybersyn.monitor import (
     state_to_bytes,
 )
 from cybersyn.monitor import _kernel as K
+from cybersyn.monitor import _reference as R
 
 
 def plain_kalman(y, t, v, wl, ws, c0l, c0s):
@@ -201,3 +203,96 @@ def test_detect_params_and_regime_names() -> None:
     with pytest.raises(ValueError, match="unknown"):
         FilterParams.from_dict({"prior": [1, 0, 0, 0]})
     assert FilterParams.from_dict({"priors": [1, 0, 0, 0]}).priors == (1, 0, 0, 0)
+
+
+# -- the vectorised kernel against the plain per-series Python filter -------------------
+
+
+def _reference_run(y: np.ndarray, t: np.ndarray, params: FilterParams) -> np.ndarray:
+    """(T, N, 15) outputs of `_reference.step`, one series at a time."""
+    prm = [float(x) for x in params.as_array()]
+    states = [R.RefState() for _ in range(y.shape[1])]
+    return np.array([[R.step(states[j], float(y[k, j]), float(t[k, j]), prm)
+                      for j in range(y.shape[1])] for k in range(y.shape[0])])
+
+
+@pytest.mark.parametrize("params", [FilterParams(), FilterParams(
+    priors=(0.7, 0.1, 0.1, 0.1), variance_discount=1.0, level_var=(0.1, 30.0, 0.1, 0.1)),
+    FilterParams(learn_variance=False)])
+def test_kernel_equals_the_per_series_python_filter(params: FilterParams) -> None:
+    rng = np.random.default_rng(17)
+    n, steps = 75, 40  # two full tiles of 32 and a part tile of 11
+    y = 100 + rng.normal(0, 1, (steps, n)).cumsum(axis=0) * 0.3 + rng.normal(0, 1, (steps, n))
+    y[20:, :15] += 12.0
+    y[25, 30:40] -= 40.0
+    y *= rng.choice([1e-3, 1.0, 1e4], n)
+    y[rng.random((steps, n)) < 0.08] = np.nan
+    t = np.cumsum(rng.uniform(0.2, 3.0, (steps, n)), axis=0)
+    f = MultiProcessFilter(params)
+    s = new_state(n)
+    got = np.stack([f.update(s, y[k], t[k]).raw.copy() for k in range(steps)])
+    ref = _reference_run(y, t, params)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    scale = np.abs(y[~np.isnan(y)]).max()
+    prob = np.zeros(K.N_OUT, dtype=bool)
+    prob[K.OUT_P : K.OUT_PPREV + 4] = True
+    prob[K.OUT_SCORE] = True
+    for c in range(K.N_OUT):  # probabilities absolutely, the rest relative to the data
+        a, b = got[:, :, c][ok[:, :, c]], ref[:, :, c][ok[:, :, c]]
+        if prob[c]:
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10, err_msg=f"column {c}")
+        else:
+            mag = scale**2 if c == K.OUT_FVAR else scale
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * mag, err_msg=f"column {c}")
+    for j in range(n):  # and the records agree: the state is the same state
+        rec = R.from_record(s[j])
+        ref_state = R.RefState()
+        for k in range(steps):
+            R.step(ref_state, float(y[k, j]), float(t[k, j]),
+                   [float(x) for x in params.as_array()])
+        assert rec.count == ref_state.count
+        np.testing.assert_allclose(rec.p, ref_state.p, atol=1e-10)
+        np.testing.assert_allclose(rec.m, ref_state.m, rtol=1e-9, atol=1e-9 * scale)
+
+
+def test_own_exp_and_log1p_match_the_c_library() -> None:
+    @nb.njit
+    def both(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e = np.empty_like(x)
+        g = np.empty_like(z)
+        for i in range(x.size):
+            e[i] = K._exp(x[i])
+            g[i] = K._log1p(z[i])
+        return e, g
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([-np.abs(rng.normal(0, 1, 3000)) * 10.0 ** rng.uniform(-12, 2.8, 3000),
+                        [0.0, -1e-300, -0.34657359, -0.34657360, -700.0, -708.3, -708.4,
+                         -1e4, -np.inf]])
+    z = np.concatenate([10.0 ** rng.uniform(-18, 300, 3000),
+                        [0.0, 1e-300, 2**-53, 0.4142135, 0.4142136, 1.0, 1e308, np.inf]])
+    e, g = both(x, z)
+    ref_e = np.exp(np.where(x < K._EXP_MIN, -np.inf, x))  # below -708.39 we return 0
+    ref_g = np.log1p(z)
+    np.testing.assert_allclose(e, ref_e, rtol=4e-16, atol=0)
+    np.testing.assert_allclose(g, ref_g, rtol=4e-16, atol=0)
+    assert both(np.array([0.0]), np.array([0.0]))[0][0] == 1.0  # a lone branch weighs 1
+    assert np.isnan(both(np.array([np.nan]), np.array([np.nan]))[0][0])
+
+
+def test_a_series_gives_the_same_bits_wherever_it_sits() -> None:
+    # A series alone (narrow tile), among others in a wide tile, at a tile's last column,
+    # and in a part tile of the parallel kernel: always the same bits.
+    rng = np.random.default_rng(8)
+    steps = 25
+    mine = 50 + rng.normal(0, 1, steps).cumsum()
+    mine[[4, 9]] = np.nan
+    alone = MultiProcessFilter().run(mine)
+    for n, pos in ((3, 1), (40, 31), (40, 39), (100, 64), (25_000, 24_999), (25_000, 777)):
+        y = 50 + rng.normal(0, 1, (steps, n)).cumsum(axis=0)
+        y[:, pos] = mine
+        f = MultiProcessFilter()
+        s = new_state(n)
+        rows = [f.update(s, y[k], float(k)).raw[pos].copy() for k in range(steps)]
+        assert np.stack(rows).tobytes() == alone.raw.tobytes(), (n, pos)
