@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cybersyn.errors import InvalidInput
 from cybersyn.plan import MultiPeriodParams, MultiPeriodResult, PlanProblem, multi_period_plan
 from cybersyn.plan.leontief import leontief_output
-from cybersyn.plan.multiperiod import default_capital
+from cybersyn.plan.multiperiod import default_capital, max_violation
 from cybersyn.plan.problem import PlanResult
 from cybersyn.plan.synthetic import random_economy
 from cybersyn.testing import assert_plan_feasible
@@ -92,6 +92,7 @@ def test_rows_equal_the_one_lp(n: int, seed: int, slack: float, cap: float, unca
     Bk = default_capital(p.A, params.capital_ratio)
     assert_multi_period_feasible(ours, params, Bk)
     assert_multi_period_feasible(lp, params, Bk)
+    assert max_violation(ours) <= 1e-8
 
 
 def test_given_targets_and_capital_matrix() -> None:
@@ -173,3 +174,13 @@ def test_out_of_time_returns_a_feasible_plan_with_valid_bounds(
     assert exact.lam <= upper * (1 + 1e-9)
     assert r.gap > 0
     assert_multi_period_feasible(r, params, default_capital(p.A, params.capital_ratio))
+
+
+def test_max_violation_sees_an_overloaded_plan() -> None:
+    from dataclasses import replace
+
+    p = _economy(60, 11, slack=1.0, cap=1.0)
+    r = multi_period_plan(p, MultiPeriodParams(periods=3))
+    assert max_violation(r) <= 1e-8
+    assert max_violation(replace(r, x=r.x * 1.01)) >= 0.005   # a binding capacity exceeded
+    assert max_violation(replace(r, lam=r.lam * 1.01)) >= 0.009   # final use short

@@ -70,6 +70,7 @@ DROP = 1e-13         # entries of a G row below DROP × its largest are left out
 MAX_ROUNDS = 200
 MASTER_SOLVER = "ipm"  # interior point without crossover (central answers), or "simplex"
 GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
+SALVAGE_STEPS = 10   # scalings of the investments tried when out of time
 
 
 @dataclass(frozen=True)
@@ -208,21 +209,36 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-9, time_limit: float = 3600.0
         rounds += 1
         out = master.solve(deadline - time.monotonic())
         if out is None:   # out of time: keep the last solved round
+            master.rows_left = True
             break
         lam, z = out
         w, r = master.duals()
         x = _plan(lt, d, xhat, lam, z)
         solved = True
         if time.monotonic() > deadline:
+            master.rows_left = True
             break
     lower = _lower(d, xhat, lam, z, x) if solved else 0.0
-    none = _lower(d, xhat, U, np.zeros((T, n)), U * xhat)
-    if none > lower:   # the plan without investment is better (only when out of time)
-        lower, z = none, np.zeros((T, n))
+    if not solved or (rounds and (master.rows_left or lower < (1 - 1e-6) * lam)):
+        lower, z = _best_scaled(lt, d, xhat, lam, z, lower)   # out of time: salvage
     x = _plan(lt, d, xhat, lower, z)
     prices, upper = _upper(lt, d, xhat, v, U, w, r) if solved else (np.zeros((T, n)), U)
     return RowGenSolution(lower, x, z, w, r, prices, lower, upper, rounds,
                           int(sum(a.size for a in master.rows_of)))
+
+
+def _best_scaled(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray,
+                 lower: float) -> tuple[float, np.ndarray]:
+    """When the loop stopped with rows still overloaded: the best certified λ among the
+    investments α·z, α in [0, 1] (α = 0: the plan without investment), each checked on its
+    exact plan."""
+    best, best_z = lower, z
+    for a in np.linspace(0.0, 1.0, SALVAGE_STEPS + 1)[:-1]:
+        za = a * z
+        low = _lower(d, xhat, lam, za, _plan(lt, d, xhat, lam, za))
+        if low > best:
+            best, best_z = low, za
+    return best, best_z
 
 
 def _violated(d: DynamicLp, x: np.ndarray, z: np.ndarray, capped: np.ndarray,
@@ -260,6 +276,7 @@ class _Master:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("presolve", "off")
         self.vertex = MASTER_SOLVER != "ipm"
+        self.rows_left = False   # the loop stopped (time) with rows possibly overloaded
         if not self.vertex:
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", "off")
