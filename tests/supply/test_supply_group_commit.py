@@ -162,9 +162,11 @@ def test_pg_batch_key_taken_concurrently_moves_nothing() -> None:
             th.start()
             waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
                               "'Lock' AND query LIKE '%supply_journal%'")
-            with shop.read() as conn:  # until the batch waits on our key
-                while not conn.execute(waiting).scalar_one():
-                    threading.Event().wait(0.01)
+            while True:  # until the batch waits on our key (a new transaction each look:
+                with shop.read() as conn:  # pg_stat_activity is fixed within one)
+                    if conn.execute(waiting).scalar_one():
+                        break
+                threading.Event().wait(0.01)
             tx.commit()
             other.close()
             th.join()

@@ -71,17 +71,35 @@ def hand_out_batch(conn: sa.Connection, requests: list[HandOutRequest]) -> list[
             todo.append(i)
         except CybersynError as e:
             out[i] = e
-    if conn.dialect.name == "postgresql" and todo:
+    if conn.dialect.name == "postgresql":
+        _settle(conn, requests, todo, out)
+    else:
+        for i in todo:
+            try:
+                out[i] = _general(conn, requests[i])
+            except CybersynError as e:
+                out[i] = e
+    return [o for o in out if o is not None]
+
+
+def _settle(conn: sa.Connection, requests: list[HandOutRequest], todo: list[int],
+            out: list[Outcome | None]) -> None:
+    """PostgreSQL, in `conn`'s transaction: rounds of one batch statement each over the
+    requests sharing no key and no entitlement row with an earlier one still to do
+    (`_distinct`); what a round's statement leaves (replays, refusals, unknown goods, a key
+    taken concurrently) goes through the general path before the next round. A round's
+    requests are independent of each other and precede, for every key and row they touch,
+    the requests of later rounds, so the answers equal applying them in list order."""
+    while todo:
         first, todo = _distinct(requests, todo)
         for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
             out[i] = h
-        todo += [i for i in first if out[i] is None]
-    for i in sorted(todo):
-        try:
-            out[i] = _general(conn, requests[i])
-        except CybersynError as e:
-            out[i] = e
-    return [o for o in out if o is not None]
+        for i in first:
+            if out[i] is None:
+                try:
+                    out[i] = _general(conn, requests[i])
+                except CybersynError as e:
+                    out[i] = e
 
 
 def _check(r: HandOutRequest) -> None:
@@ -167,11 +185,12 @@ def _pg_batch(conn: sa.Connection, reqs: list[HandOutRequest], idx: list[int]
 
 def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | None]
               ) -> None:
-    """Fill `out` for `requests` on PostgreSQL: the common case in one autocommitted
-    statement (one round trip and one durable commit for the whole group), the rest
-    (replays, refusals, unknown goods, repeated keys or rows) after it in one ordinary
-    transaction. `out` holds the first part's answers before the second part starts, so
-    a failure there leaves the committed ones answered."""
+    """Fill `out` for `requests` on PostgreSQL. Common case (no key and no card+good twice
+    in the group): one autocommitted statement (one round trip and one durable commit for
+    the whole group), then what it leaves (replays, refusals, unknown goods) in one
+    ordinary transaction; `out` holds the first part's answers before the second starts,
+    so a failure there leaves the committed ones answered. With a repeated key or row: the
+    rounds of `_settle` in one transaction (answers set only after its commit)."""
     todo: list[int] = []
     for i, r in enumerate(requests):
         try:
@@ -182,16 +201,22 @@ def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | 
     if not todo:
         return
     first, rest = _distinct(requests, todo)
+    if rest:  # a key or card+good twice: rounds in one transaction, one commit
+        got: list[Outcome | None] = list(out)
+        with store.write() as conn:
+            _settle(conn, requests, todo, got)
+        out[:] = got
+        return
     with store.read() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
             out[i] = h
-    rest = sorted(rest + [i for i in first if out[i] is None])
-    if not rest:
+    left = [i for i in first if out[i] is None]
+    if not left:
         return
     answers: dict[int, Outcome] = {}
     with store.write() as conn:
-        for i in rest:
+        for i in left:
             try:
                 answers[i] = _general(conn, requests[i])
             except CybersynError as e:
