@@ -257,7 +257,7 @@ def test_kernel_equals_the_per_series_python_filter(params: FilterParams) -> Non
 
 
 def test_own_exp_and_log1p_match_the_c_library() -> None:
-    @nb.njit
+    @nb.njit(fastmath={"contract"})  # as in the kernel
     def both(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e = np.empty_like(x)
         g = np.empty_like(z)

@@ -32,8 +32,10 @@ vectorises it: AVX-512 does 8 series at a time), and copies the new records back
 transcendental functions are this module's own `_exp` and `_log1p` (fdlibm's polynomials,
 < 1 ulp; IEEE arithmetic only, so they vectorise without SVML and a series gives the same
 bits whatever its position in a block, block size or thread: serial == parallel, one series
-alone == the same series among others). A missing value or a series' first observation is
-handled while copying in (the block's vector stages then skip that column's results).
+alone == the same series among others; the one fast-math flag is `contract`, letting
+LLVM fuse a*b+c into one FMA, the same way in every column). A missing value or a
+series' first observation is handled while copying in (the vector stages then skip that
+column's results).
 
 Params vector layout (FilterParams.as_array): [0:4] log priors, [4:8] level_var,
 [8:12] slope_var, [12:16] obs_var, 16 discount, 17 learn, 18 prior_dof, 19 init_cv,
@@ -419,7 +421,7 @@ def _update_tile(prm, wk, width):  # type: ignore[no-untyped-def]
         wk[R_OUT + OUT_ERR, b] = wk[R_Y, b] - fc
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _run(lo, hi, y, t, prm, sf, s32, si, out, cnt):  # type: ignore[no-untyped-def]
     """Series lo..hi-1, tile by tile (compiled once; the tile is allocated here, where
     LLVM sees its constant shape and that it aliases nothing: both are what let the
