@@ -191,24 +191,25 @@ def retro_cps(y: np.ndarray, threshold: float | None = None,
         min_segment=d.min_segment if min_segment is None else min_segment))
 
 
-def segment_cps(y: np.ndarray, a0: float | None = None,
-                p_change: float | None = None) -> list[int]:
-    """`cybersyn-segment`: the offline Bayesian segmentation (MAP of a product-partition
-    model, `cybersyn.monitor.segment`), default SegmentParams unless a0 (= b0) or p_change
-    is given."""
+def segment_cps(y: np.ndarray, a0: float | None = None, p_change: float | None = None,
+                rule: str = "posterior") -> list[int]:
+    """`cybersyn-segment`: the offline Bayesian segmentation (`cybersyn.monitor.segment`):
+    rule "posterior" (rows with posterior change probability >= 0.5) or "map" (the MAP
+    segmentation). Default SegmentParams unless a0 (= b0) or p_change is given."""
     from cybersyn.monitor.segment import SegmentParams, change_points
 
     d = SegmentParams()
     a = d.a0 if a0 is None else a0
     return change_points(y, SegmentParams(
-        a0=a, b0=a, p_change=d.p_change if p_change is None else p_change))
+        a0=a, b0=a, p_change=d.p_change if p_change is None else p_change, rule=rule))
 
 
-SEGMENT_GRID = ((2.0, 5.0, 10.0, 20.0, 50.0), (1e-4, 1e-5, 1e-6, 1e-7, 1e-8))
-"""a0 (= b0, the weight of the noise-precision prior) x p_change (prior probability of a
-change per row) of the segmentation scored by --grid: the grid its defaults were chosen
-from, on the whole corpus (the cell with the largest Cover among those whose F1 beats
-binseg's)."""
+SEGMENT_GRID = (("posterior", "map"), (2.0, 5.0, 10.0, 20.0, 50.0),
+                (1e-4, 1e-5, 1e-6, 1e-7, 1e-8))
+"""rule x a0 (= b0, the weight of the noise-precision prior) x p_change (prior
+probability of a change per row) of the segmentation, scored by --grid: the grid its
+defaults were chosen from, on the whole corpus (the cell with the largest Cover among
+those whose F1 beats binseg's: a0 20, p_change 1e-8 for both rules)."""
 
 RETRO_GRID = ((1.0, 1.5, 2.0, 3.0, 4.0, 5.0), (5, 10))
 """Thresholds x minimum segments of the retrospective mode scored by --grid (the grid the
@@ -259,14 +260,17 @@ def main() -> None:
         lines.append({"detector": m, "f1": f, "cover": c, "source": "published"})
     runs: list[tuple[str, Callable[[np.ndarray], list[int]], dict[str, object]]] = [
         ("cybersyn-segment", segment_cps,
-         {"mode": "Bayesian segmentation, MAP (offline; what retrospective uses)"}),
+         {"mode": "Bayesian segmentation, P(change) >= 0.5 (offline; what retrospective "
+                  "uses)"}),
+        ("cybersyn-segment-map", functools.partial(segment_cps, rule="map"),
+         {"mode": "Bayesian segmentation, MAP (offline)"}),
         ("cybersyn-retro", retro_cps, {"mode": "forward vs backward filter (offline)"}),
         ("cybersyn-online", online_cps, {"mode": "the server's detector (online)"}),
         ("cybersyn-posterior", posterior_cps, {"mode": "first session's rule, 0.9"})]
     if args.grid:
-        runs += [(f"cybersyn-segment a0={a} p_change={p:g}",
-                  functools.partial(segment_cps, a0=a, p_change=p), {"grid": True})
-                 for a in SEGMENT_GRID[0] for p in SEGMENT_GRID[1]]
+        runs += [(f"cybersyn-segment rule={r} a0={a} p_change={p:g}",
+                  functools.partial(segment_cps, a0=a, p_change=p, rule=r), {"grid": True})
+                 for r in SEGMENT_GRID[0] for a in SEGMENT_GRID[1] for p in SEGMENT_GRID[2]]
         runs += [(f"cybersyn-retro thr={t} min_segment={m}",
                   functools.partial(retro_cps, threshold=t, min_segment=m), {"grid": True})
                  for t in RETRO_GRID[0] for m in RETRO_GRID[1]]

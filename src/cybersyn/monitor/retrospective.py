@@ -1,8 +1,9 @@
 """Retrospective (offline) change points of one whole series.
 
-`change_points` is the Bayesian segmentation (`cybersyn.monitor.segment`: the MAP of a
-product-partition model with conjugate per-segment level/trend likelihoods), which scores
-above the filter method below on TCPD (docs/monitor.md). `filter_change_points` is the
+`change_points` is the Bayesian segmentation (`cybersyn.monitor.segment`: a
+product-partition model with conjugate per-segment level/trend likelihoods; the rows whose
+posterior probability of a change is >= 0.5 by default), which scores above the filter
+method below on TCPD (docs/monitor.md). `filter_change_points` is the
 earlier method, kept: the filter run forwards and backwards.
 
 When the whole series is known (an offline benchmark such as TCPD, or a report on last
@@ -88,18 +89,13 @@ def _carry(x: np.ndarray, back: bool = False) -> np.ndarray:
 
 def local_maxima(score: np.ndarray, threshold: float, min_segment: int) -> list[int]:
     """Rows with score >= threshold, greedily from the largest, >= min_segment apart."""
-    chosen: list[int] = []
-    for t in np.argsort(-score, kind="stable").tolist():
-        if score[t] < threshold:
-            break
-        if all(abs(t - u) >= min_segment for u in chosen):
-            chosen.append(t)
-    return sorted(chosen)
+    return segment.peaks(score, threshold, min_segment)
 
 
 def change_points(values: np.ndarray, params: SegmentParams | None = None) -> list[int]:
     """Retrospective change points of one series (T,) (NaN = missing): row indices t where
-    a new segment begins (between t-1 and t) in the MAP Bayesian segmentation."""
+    a new segment begins (between t-1 and t), by the Bayesian segmentation
+    (`cybersyn.monitor.segment.change_points`)."""
     return segment.change_points(values, params)
 
 
