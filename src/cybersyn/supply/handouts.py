@@ -6,11 +6,14 @@ would have got alone. A request that fails writes nothing, so the others in the 
 transaction still commit: the entitlement is moved by a guarded UPDATE before the journal
 row is inserted, and a failed check raises before any write.
 
-On PostgreSQL the common case is one statement for the whole batch (arrays `unnest`ed:
-skip keys already used, lock the entitlement rows in key order, guarded UPDATE, INSERT
-... ON CONFLICT DO NOTHING); requests it does not settle (replays, refusals, unknown
-goods, a key taken meanwhile by a concurrent transaction, a second request of the same
-card in the batch) go through the general path one by one.
+On PostgreSQL the common case is one statement for the whole batch (`_PG_BATCH`: arrays
+`unnest`ed; skip keys already used; lock the entitlement rows in key order; insert the
+journal rows that fit the locked entitlement, ON CONFLICT DO NOTHING; move the entitlement
+for the rows inserted only). It is complete on its own, so the group commit runs it
+autocommitted: one round trip with its durable commit. Requests it does not settle
+(replays, refusals, unknown goods, a key taken meanwhile by a concurrent transaction) go
+through the general path one by one; a key or card+good repeated in the batch makes
+rounds of such statements (`_settle`).
 
 `submit(store, request)` is what the API calls: concurrent requests are gathered into one
 transaction, and each caller is answered only after the commit that holds its hand-out
