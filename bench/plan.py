@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import sys
 import time
@@ -135,24 +136,27 @@ def _harmony_problem(n: int, seed: int = 1) -> Any:
                        capacity=eco.capacity)
 
 
+HARMONY_GAP_ENV = "CYBERSYN_BENCH_HARMONY_GAP"
+"""Set by --harmony-gap; read in the (spawned) measuring process."""
+
+
 def _harmony_ours(n: int, uniform: bool = False) -> dict[str, Any]:
     """Our harmony plan, its certificate recomputed from its prices (outside the timing),
     the proportional plan's harmony, and the share of the proportional plan's distance to
     the bound that the plan closes. uniform: the Kantorovich bench problem instead."""
-    import os
-
-    from cybersyn.plan import harmony_plan, harmony_value, kantorovich_plan
+    from cybersyn.plan import HarmonyParams, harmony_plan, harmony_value, kantorovich_plan
     from cybersyn.plan.harmony import harmony_certificate
 
     p = _problem(n) if uniform else _harmony_problem(n)
+    gap = float(os.environ.get(HARMONY_GAP_ENV, HarmonyParams().gap))
     load = os.getloadavg()[0]
     t, c = time.perf_counter(), time.process_time()
-    r = harmony_plan(p)
+    r = harmony_plan(p, HarmonyParams(gap=gap))
     sec, cpu = time.perf_counter() - t, time.process_time() - c
     bound = harmony_certificate(r)
     prop = harmony_value(p, kantorovich_plan(p).net)
     return {"seconds": sec, "cpu_seconds": cpu, "load": round((load + os.getloadavg()[0]) / 2, 2),
-            "nnz": int(p.A.nnz), "value": r.value, "method": r.method,
+            "nnz": int(p.A.nnz), "value": r.value, "method": r.method, "stop_gap": gap,
             "proportional_value": prop, "dual_bound": bound,
             "certified_gap": (bound - r.value) / abs(bound),
             "gap_closed": (r.value - prop) / (bound - prop)}
@@ -304,7 +308,11 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="Seconds per measurement.")
     ap.add_argument("--only", default="", help="Comma-separated tasks to run (default: all).")
     ap.add_argument("--sizes", default="", help="Comma-separated n to run (default: all).")
+    ap.add_argument("--harmony-gap", type=float, default=None,
+                    help="Harmony's stopping gap (HarmonyParams.gap; default 1e-4).")
     args = ap.parse_args()
+    if args.harmony_gap is not None:
+        os.environ[HARMONY_GAP_ENV] = repr(args.harmony_gap)
     only = {t for t in args.only.split(",") if t}
     sizes = {int(n) for n in args.sizes.split(",") if n}
     from rich.console import Console
