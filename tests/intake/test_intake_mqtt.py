@@ -32,6 +32,10 @@ def broker_up() -> bool:
         return False
 
 
+needs_broker = pytest.mark.skipif(not broker_up(),
+                                  reason="MQTT tests skipped: no broker at 127.0.0.1:1883")
+
+
 def wait_for(cond, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -49,9 +53,8 @@ def test_broker_address():
 
 
 @pytest.mark.mqtt
+@needs_broker
 def test_mqtt_stored_once_and_validated(tmp_path, demo):
-    if not broker_up():
-        pytest.skip("MQTT tests skipped: no broker at 127.0.0.1:1883")
     store = Store(f"sqlite:///{tmp_path}/m.db")
     store.migrate()
     store.save_economy(demo)
@@ -99,14 +102,13 @@ def publish_all(pub: mqtt.Client, topic: str, first: int, n: int) -> list[tuple[
 
 
 @pytest.mark.mqtt
+@needs_broker
 def test_mqtt_redelivery_after_adapter_killed(tmp_path, demo):
     """kill -9 the adapter while it holds messages it has received but not stored (the
     database is locked by the test, so its commit waits): nothing of them was
     acknowledged, so the broker keeps them for the persistent session, together with
     what is published while the adapter is dead; the restarted adapter (same client id)
     stores every message exactly once."""
-    if not broker_up():
-        pytest.skip("MQTT tests skipped: no broker at 127.0.0.1:1883")
     db = tmp_path / "k.db"
     store = Store(f"sqlite:///{db}")
     store.migrate()
