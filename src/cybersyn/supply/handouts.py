@@ -67,6 +67,17 @@ def hand_out_batch(conn: sa.Connection, requests: list[HandOutRequest]) -> list[
     (nothing written for a failed one): the same answers as applying them one by one in
     list order."""
     out: list[Outcome | None] = [None] * len(requests)
+    todo = _checked(requests, out)
+    if conn.dialect.name == "postgresql":
+        _settle(conn, requests, todo, out)
+    else:
+        for i, o in _one_by_one(conn, requests, todo).items():
+            out[i] = o
+    return [o for o in out if o is not None]
+
+
+def _checked(requests: list[HandOutRequest], out: list[Outcome | None]) -> list[int]:
+    """Indices of the requests that pass `_check`; the others' errors go into `out`."""
     todo: list[int] = []
     for i, r in enumerate(requests):
         try:
@@ -74,15 +85,19 @@ def hand_out_batch(conn: sa.Connection, requests: list[HandOutRequest]) -> list[
             todo.append(i)
         except CybersynError as e:
             out[i] = e
-    if conn.dialect.name == "postgresql":
-        _settle(conn, requests, todo, out)
-    else:
-        for i in todo:
-            try:
-                out[i] = _general(conn, requests[i])
-            except CybersynError as e:
-                out[i] = e
-    return [o for o in out if o is not None]
+    return todo
+
+
+def _one_by_one(conn: sa.Connection, requests: list[HandOutRequest], idx: list[int]
+                ) -> dict[int, Outcome]:
+    """The general path for requests[i], i in idx, in order: each its HandOut or error."""
+    answers: dict[int, Outcome] = {}
+    for i in idx:
+        try:
+            answers[i] = _general(conn, requests[i])
+        except CybersynError as e:
+            answers[i] = e
+    return answers
 
 
 def _settle(conn: sa.Connection, requests: list[HandOutRequest], todo: list[int],
@@ -97,12 +112,9 @@ def _settle(conn: sa.Connection, requests: list[HandOutRequest], todo: list[int]
         first, todo = _distinct(requests, todo)
         for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
             out[i] = h
-        for i in first:
-            if out[i] is None:
-                try:
-                    out[i] = _general(conn, requests[i])
-                except CybersynError as e:
-                    out[i] = e
+        left = [i for i in first if out[i] is None]
+        for i, o in _one_by_one(conn, requests, left).items():
+            out[i] = o
 
 
 def _check(r: HandOutRequest) -> None:
@@ -194,13 +206,7 @@ def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | 
     ordinary transaction; `out` holds the first part's answers before the second starts,
     so a failure there leaves the committed ones answered. With a repeated key or row: the
     rounds of `_settle` in one transaction (answers set only after its commit)."""
-    todo: list[int] = []
-    for i, r in enumerate(requests):
-        try:
-            _check(r)
-            todo.append(i)
-        except CybersynError as e:
-            out[i] = e
+    todo = _checked(requests, out)
     if not todo:
         return
     first, rest = _distinct(requests, todo)
@@ -217,13 +223,8 @@ def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | 
     left = [i for i in first if out[i] is None]
     if not left:
         return
-    answers: dict[int, Outcome] = {}
     with store.write() as conn:
-        for i in left:
-            try:
-                answers[i] = _general(conn, requests[i])
-            except CybersynError as e:
-                answers[i] = e
+        answers = _one_by_one(conn, requests, left)
     for i, o in answers.items():
         out[i] = o
 
