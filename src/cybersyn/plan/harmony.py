@@ -59,18 +59,18 @@ class HarmonyParams:
     def __post_init__(self) -> None:
         if self.rounds < 1:
             raise ValueError("Expected rounds >= 1.")
-        if not 0 < self.gap < 1:
-            raise ValueError("Expected gap in (0, 1).")
-        if self.memory < 1:
-            raise ValueError("Expected memory >= 1.")
-        if not 0 < self.solve_tol < 1e-3:
-            raise ValueError("Expected solve_tol in (0, 1e-3).")
+        _ = self.dual  # DualParams validates gap, memory and solve_tol
         if not self.s_max > 0:
             raise ValueError("Expected s_max > 0.")
         if self.polish < 0:
             raise ValueError("Expected polish >= 0.")
         if len(self.tangents) < 2 or min(self.tangents) <= -1:
             raise ValueError("Expected at least two tangent points, all > -1.")
+
+    @property
+    def dual(self) -> DualParams:
+        """The dual method's parameters (rounds = its iterations)."""
+        return DualParams(self.rounds, self.gap, self.memory, self.solve_tol)
 
 
 def harmony_plan(problem: PlanProblem, params: HarmonyParams | None = None, *,
@@ -99,8 +99,7 @@ def _balance(p: PlanProblem, params: HarmonyParams) -> PlanResult:
         raise InvalidInput("the plan is unbounded: nothing limits production (give a labour "
                            "limit, capacities or scarce resources)")
     prop = kantorovich_plan(p)
-    dual = dual_plan(p, prop.x, params.s_max,
-                     DualParams(params.rounds, params.gap, params.memory, params.solve_tol))
+    dual = dual_plan(p, prop.x, params.s_max, params.dual)
     x, value = dual.x, dual.value
     assert p.weights is not None
     floor = 1e-3 * float(p.weights.sum())
