@@ -39,6 +39,26 @@ def shop(store: Store) -> Store:
     return store
 
 
+def _as_one_group(gc: GroupCommit, store: Store, requests: list[HandOutRequest],
+                  out: list[object]) -> None:
+    """Submit every request from its own thread while gc's only slot is taken, then hand
+    the whole queue to its oldest caller, as a finishing leader does; out[i] = answer i."""
+    def client(i: int) -> None:
+        out[i] = gc.submit(store, requests[i])
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(requests))]
+    for th in threads:
+        th.start()
+    while len(gc._queue) < len(requests):
+        threading.Event().wait(0.001)
+    with gc._lock:
+        group = gc._take()
+        group[0].group = group
+        group[0].wake.set()
+    for th in threads:
+        th.join()
+
+
 def _cards(store: Store, prefix: str, n: int) -> list[str]:
     """n fresh cards with ENTITLED of each good for P (rows written directly)."""
     cards = [f"{prefix}c{i}" for i in range(n)]
@@ -252,21 +272,8 @@ def test_one_leader_commits_the_queued_group(shop: Store) -> None:
     gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 8
 
-    def client(i: int) -> None:
-        out[i] = gc.submit(shop, HandOutRequest(f"q{i}", cards[i], "milk", 2, "P1", P, AT,
-                                                "t"))
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for th in threads:
-        th.start()
-    while len(gc._queue) < 8:
-        threading.Event().wait(0.001)
-    with gc._lock:  # hand the queue to its oldest caller, as a finishing leader does
-        group = gc._take()
-        group[0].group = group
-        group[0].wake.set()
-    for th in threads:
-        th.join()
+    _as_one_group(gc, shop, [HandOutRequest(f"q{i}", cards[i], "milk", 2, "P1", P, AT, "t")
+                             for i in range(8)], out)
     assert gc.groups == 1 and gc.handled == 8
     assert all(isinstance(o, ledger.HandOut) and o.remaining == 3 for o in out)
 
@@ -294,19 +301,8 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
     gc = GroupCommit(parallel=1)
     gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 3
-    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, gc.submit(
-        shop, HandOutRequest(f"d{i}", cards[i], "flour", 3, "P1", P, AT, "t"))))
-        for i in range(3)]
-    for th in threads:
-        th.start()
-    while len(gc._queue) < 3:
-        threading.Event().wait(0.001)
-    with gc._lock:  # hand the queue to its oldest caller, as a finishing leader does
-        group = gc._take()
-        group[0].group = group
-        group[0].wake.set()
-    for th in threads:
-        th.join()
+    _as_one_group(gc, shop, [HandOutRequest(f"d{i}", cards[i], "flour", 3, "P1", P, AT, "t")
+                             for i in range(3)], out)
     assert calls == [3, 1, 1, 1]
     assert all(isinstance(o, ledger.HandOut) and not o.replayed for o in out)
     with shop.read() as conn:
