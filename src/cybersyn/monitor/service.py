@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from cybersyn.economy.model import Indicator
 from cybersyn.monitor.detector import Detector, DetectorStep
 from cybersyn.monitor.filter import (
+    STATE_DTYPE,
     MultiProcessFilter,
     StepOutput,
     new_state,
@@ -129,7 +130,7 @@ class Tracker:
         that series' detector fresh: it warms up again from its next observations."""
         rows = conn.execute(sa.select(monitor_state.c.series_id, monitor_state.c.state)
                             .where(monitor_state.c.series_id.in_(self.ids))).all()
-        fsize = len(state_to_bytes(self.state, 0)) if self.ids else 0
+        fsize = STATE_DTYPE.itemsize
         for sid, blob in rows:
             k, raw = self.index[sid], bytes(blob)
             self.state[k] = state_from_bytes([raw[:fsize]])[0]
