@@ -85,16 +85,23 @@ def open_approval(conn: sa.Connection, who: Principal, economy: Economy, *,
     return aid
 
 
-def settle(conn: sa.Connection, approval_id: int, actor: str, now: datetime) -> str:
-    """Decide the approval once every part is closed: approved if all approved, else
-    rejected with the counter-proposals; updates the plan version. Returns the status."""
+def _approval_and_parts(conn: sa.Connection, approval_id: int) -> tuple[Any, list[Any]]:
+    """The approval row and its proposals (with outcomes), in council order."""
     a = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
     if a is None:
         raise NotFound(f"approval {approval_id} not found")
     rows = conn.execute(sa.select(proposals.c.id, proposals.c.council_id, proposals.c.status,
                                   outcomes.c.result, outcomes.c.counter_proposals)
                         .outerjoin(outcomes, outcomes.c.proposal_id == proposals.c.id)
-                        .where(proposals.c.approval_id == approval_id)).all()
+                        .where(proposals.c.approval_id == approval_id)
+                        .order_by(proposals.c.council_id)).all()
+    return a, list(rows)
+
+
+def settle(conn: sa.Connection, approval_id: int, actor: str, now: datetime) -> str:
+    """Decide the approval once every part is closed: approved if all approved, else
+    rejected with the counter-proposals; updates the plan version. Returns the status."""
+    a, rows = _approval_and_parts(conn, approval_id)
     if a.status != "open" or any(r.status == "open" for r in rows):
         return str(a.status)
     refused = [r for r in rows if r.result != "approved"]
@@ -114,14 +121,7 @@ def settle(conn: sa.Connection, approval_id: int, actor: str, now: datetime) -> 
 
 
 def get_approval(conn: sa.Connection, approval_id: int) -> dict[str, Any]:
-    a = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
-    if a is None:
-        raise NotFound(f"approval {approval_id} not found")
-    rows = conn.execute(sa.select(proposals.c.id, proposals.c.council_id, proposals.c.status,
-                                  outcomes.c.result, outcomes.c.counter_proposals)
-                        .outerjoin(outcomes, outcomes.c.proposal_id == proposals.c.id)
-                        .where(proposals.c.approval_id == approval_id)
-                        .order_by(proposals.c.council_id)).all()
+    a, rows = _approval_and_parts(conn, approval_id)
     return {"id": a.id, "subject": a.subject, "plan_version_id": a.plan_version_id,
             "status": a.status, "created_at": a.created_at.isoformat(),
             "decided_at": None if a.decided_at is None else a.decided_at.isoformat(),
