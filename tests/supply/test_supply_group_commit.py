@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 
 from cybersyn.errors import Conflict, CybersynError, InvalidInput, NotFound
 from cybersyn.store import Store
+from cybersyn.store.group_commit import GroupCommit, Job
 from cybersyn.supply import handouts, ledger
 from cybersyn.supply import tables as t
-from cybersyn.supply.handouts import GroupCommit, HandOutRequest, hand_out_batch
+from cybersyn.supply.handouts import HandOutRequest, hand_out_batch, new_group_commit
 from cybersyn.testing import assert_ledger_balanced, private_pg_schema
 
 PG_URL = os.environ.get("CYBERSYN_TEST_PG_URL")
@@ -39,8 +41,8 @@ def shop(store: Store) -> Store:
     return store
 
 
-def _as_one_group(gc: GroupCommit, store: Store, requests: list[HandOutRequest],
-                  out: list[object]) -> None:
+def _as_one_group(gc: GroupCommit[HandOutRequest, ledger.HandOut], store: Store,
+                  requests: list[HandOutRequest], out: list[object]) -> None:
     """Submit every request from its own thread while gc's only slot is taken, then hand
     the whole queue to its oldest caller, as a finishing leader does; out[i] = answer i."""
     def client(i: int) -> None:
@@ -54,7 +56,7 @@ def _as_one_group(gc: GroupCommit, store: Store, requests: list[HandOutRequest],
     with gc._lock:
         group = gc._take()
         group[0].group = group
-        group[0].wake.set()
+        group[0].wake.release()
     for th in threads:
         th.join()
 
@@ -142,22 +144,39 @@ def test_group_transaction_answers_as_one_by_one(
     cards = _cards(shop, prefix, 3)
     requests = [HandOutRequest(f"{prefix}k{k}", f"{prefix}c{c}", g, q, p, P, AT, "t")
                 for k, c, g, q, p in reqs]
-    jobs = [handouts._Job(r) for r in requests]
-    GroupCommit._transaction(shop, jobs)
-    assert [answer(j.outcome) for j in jobs] == model(requests, set(cards))
+    jobs: list[Job[HandOutRequest, ledger.HandOut]] = [Job(r) for r in requests]
+    handouts.writer(shop)(shop, jobs)
+    assert [answer(j.answer) for j in jobs] == model(requests, set(cards))
     with shop.read() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(t.journal).where(
             t.journal.c.idem_key.like(f"{prefix}k%"))).scalar_one()
         assert_ledger_balanced(conn, P)
-    assert n == sum(1 for j in jobs if answer(j.outcome)[0] == "new")
+    assert n == sum(1 for j in jobs if answer(j.answer)[0] == "new")
+
+
+def _in_group(shop: Store, requests: list[HandOutRequest]) -> list[object]:
+    """The group commit's write path (one autocommitted statement, then the general path
+    for what it leaves)."""
+    jobs: list[Job[HandOutRequest, ledger.HandOut]] = [Job(r) for r in requests]
+    handouts.writer(shop)(shop, jobs)
+    return [j.answer for j in jobs]
+
+
+def _in_transaction(shop: Store, requests: list[HandOutRequest]) -> list[object]:
+    """`hand_out_batch` in the caller's transaction (the statement under a savepoint)."""
+    with shop.write() as conn:
+        return list(hand_out_batch(conn, requests))
 
 
 @pytest.mark.pg
 @pytest.mark.skipif(not PG_URL, reason="needs CYBERSYN_TEST_PG_URL")
-def test_pg_batch_key_taken_concurrently_moves_nothing() -> None:
-    """A key inserted by a concurrent transaction after the batch's snapshot: the batch
-    statement waits on it, inserts nothing for it and does not move that entitlement (the
-    statement is complete on its own, so it may run autocommitted)."""
+@pytest.mark.parametrize("path", [_in_group, _in_transaction], ids=["group", "transaction"])
+def test_pg_batch_key_taken_concurrently_moves_nothing(
+        path: Callable[[Store, list[HandOutRequest]], list[object]]) -> None:
+    """A key inserted by a concurrent transaction after the batch statement's snapshot:
+    the statement waits on it, then fails whole (nothing written, not even the other
+    request's entitlement move); the general path then answers the key as a reuse for a
+    different movement and hands out the other request."""
     with private_pg_schema(PG_URL or "") as url:
         shop = Store(url)
         try:
@@ -169,14 +188,11 @@ def test_pg_batch_key_taken_concurrently_moves_nothing() -> None:
             other = shop.engine.connect()
             tx = other.begin()
             ledger.hand_out(other, "K", c1, "milk", 1, "P1", P, AT, "t")  # not committed
-            got: dict[int, ledger.HandOut] = {}
+            got: list[object] = []
 
             def batch() -> None:
-                with shop.read() as conn:
-                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                    got.update(handouts._pg_batch(conn, [
-                        HandOutRequest("K", c2, "milk", 2, "P1", P, AT, "t"),
-                        HandOutRequest("L", c2, "flour", 1, "P1", P, AT, "t")], [0, 1]))
+                got.extend(path(shop, [HandOutRequest("K", c2, "milk", 2, "P1", P, AT, "t"),
+                                       HandOutRequest("L", c2, "flour", 1, "P1", P, AT, "t")]))
 
             th = threading.Thread(target=batch)
             th.start()
@@ -190,7 +206,8 @@ def test_pg_batch_key_taken_concurrently_moves_nothing() -> None:
             tx.commit()
             other.close()
             th.join()
-            assert list(got) == [1]  # L handed out, K not
+            assert isinstance(got[0], Conflict)
+            assert isinstance(got[1], ledger.HandOut) and got[1].remaining == 2
             with shop.read() as conn:
                 left = {(r.card_id, r.good): r.handed_out for r in conn.execute(
                     sa.select(t.entitlements)).all()}
@@ -227,7 +244,7 @@ def test_concurrent_submissions_share_commits_and_lose_nothing(shop: Store) -> N
     of an earlier key (replays). Answers only after commit: everything answered is there."""
     cards = _cards(shop, "g", 41)
     shared = cards[40]
-    gc = GroupCommit(parallel=1 if shop.is_sqlite else 3)
+    gc = new_group_commit(shop)
     answers: dict[str, list[object]] = {}
     start = threading.Barrier(40)
 
@@ -268,7 +285,7 @@ def test_one_leader_commits_the_queued_group(shop: Store) -> None:
     """Deterministic grouping: while the only slot is taken, 8 submissions queue; freed,
     one leader writes all 8 in one transaction."""
     cards = _cards(shop, "q", 8)
-    gc = GroupCommit(parallel=1)
+    gc = new_group_commit(shop, parallel=1)
     gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 8
 
@@ -288,7 +305,7 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
     real = getattr(handouts, name)
     calls: list[int] = []
 
-    def flaky(conn: sa.Connection, reqs: list[HandOutRequest], *rest: object) -> object:
+    def flaky(conn: object, reqs: list[HandOutRequest], *rest: object) -> object:
         calls.append(len(reqs))
         if len(reqs) > 1 and not shop.is_sqlite:
             raise sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected"))
@@ -298,7 +315,7 @@ def test_a_failed_group_is_committed_one_by_one(shop: Store,
         return out
 
     monkeypatch.setattr(handouts, name, flaky)
-    gc = GroupCommit(parallel=1)
+    gc = new_group_commit(shop, parallel=1)
     gc._leading = 1  # the only slot is taken
     out: list[object] = [None] * 3
     _as_one_group(gc, shop, [HandOutRequest(f"d{i}", cards[i], "flour", 3, "P1", P, AT, "t")

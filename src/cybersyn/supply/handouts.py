@@ -7,42 +7,41 @@ transaction still commit: the entitlement is moved by a guarded UPDATE before th
 row is inserted, and a failed check raises before any write.
 
 On PostgreSQL the common case is one statement for the whole batch (`_PG_BATCH`: arrays
-`unnest`ed; skip keys already used; lock the entitlement rows in key order; insert the
-journal rows that fit the locked entitlement, ON CONFLICT DO NOTHING; move the entitlement
-for the rows inserted only). It is complete on its own, so the group commit runs it
-autocommitted: one round trip with its durable commit. Requests it does not settle
-(replays, refusals, unknown goods, a key taken meanwhile by a concurrent transaction) go
-through the general path one by one; a key or card+good repeated in the batch makes
-rounds of such statements (`_settle`).
+`unnest`ed; a guarded UPDATE moves the entitlements that cover their hand-out and whose
+key is unused, locking the rows in (card, good, period) order; the journal rows of exactly
+those are inserted). It is complete on its own, so the group commit runs it autocommitted
+on a connection held for it: one round trip with its durable commit. Requests it does not
+settle (replays, refusals, unknown goods, a key taken meanwhile by a concurrent
+transaction) go through the general path one by one; a key or card+good repeated in the
+batch makes rounds of such statements (`_settle`).
 
 `submit(store, request)` is what the API calls: concurrent requests are gathered into one
 transaction, and each caller is answered only after the commit that holds its hand-out
-(leader/follower group commit, as `cybersyn.intake.commit` does for observation batches,
-and as write-ahead logs group their flushes). A durable commit costs a WAL flush; sharing
-it among a group is what lifts hand-outs per second above one per flush.
+(`cybersyn.store.group_commit`; the intake still has its own copy). A durable commit
+costs a WAL flush; sharing it among a group is what lifts hand-outs per second above one
+per flush.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 import sqlalchemy as sa
 
 from cybersyn.errors import Conflict, CybersynError, InvalidInput
 from cybersyn.store import Store
+from cybersyn.store.group_commit import GroupCommit, Job, PerStore, Write
 from cybersyn.supply import tables as t
 from cybersyn.supply.ledger import HandOut, _check_period, _refuse, _require_good
 
 MAX_GROUP = 256
 PG_PARALLEL = 3
-RETRIES = 3
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,15 @@ def _settle(conn: sa.Connection, requests: list[HandOutRequest], todo: list[int]
     taken concurrently) goes through the general path before the next round. A round's
     requests are independent of each other and precede, for every key and row they touch,
     the requests of later rounds, so the answers equal applying them in list order."""
+    raw = _driver(conn)
     while todo:
         first, todo = _distinct(requests, todo)
-        for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
+        try:
+            with conn.begin_nested():  # a key taken concurrently rolls back this only
+                done = _pg_batch(raw, [requests[i] for i in first], first)
+        except psycopg.errors.UniqueViolation:
+            done = {}
+        for i, h in done.items():
             out[i] = h
         left = [i for i in first if out[i] is None]
         for i, o in _one_by_one(conn, requests, left).items():
@@ -141,71 +146,76 @@ def _distinct(requests: list[HandOutRequest], idx: list[int]) -> tuple[list[int]
     return first, rest
 
 
-_PG_BATCH = sa.text("""
+_PG_BATCH = """
 WITH args AS (
-  SELECT * FROM unnest(CAST(:key AS varchar[]), CAST(:at AS timestamp[]),
-                       CAST(:period AS varchar[]), CAST(:point AS varchar[]),
-                       CAST(:good AS varchar[]), CAST(:qty AS bigint[]),
-                       CAST(:card AS varchar[]), CAST(:actor AS varchar[]))
+  SELECT * FROM unnest(%s::varchar[], %s::timestamp[], %s::varchar[], %s::varchar[],
+                       %s::varchar[], %s::bigint[], %s::varchar[], %s::varchar[])
     AS a(key, at, period, point, good, qty, card, actor)),
-fresh AS (
-  SELECT a.*, g.price_cents FROM args a JOIN supply_goods g ON g.code = a.good
-  WHERE NOT EXISTS (SELECT 1 FROM supply_journal j WHERE j.idem_key = a.key)),
-locked AS (
-  SELECT f.*, e.entitled, e.handed_out FROM fresh f JOIN supply_entitlements e
-    ON e.card_id = f.card AND e.good = f.good AND e.period = f.period
-  ORDER BY e.card_id, e.good, e.period FOR UPDATE OF e),
+upd AS (
+  UPDATE supply_entitlements e SET handed_out = e.handed_out + a.qty
+  FROM args a JOIN supply_goods g ON g.code = a.good
+  WHERE e.card_id = a.card AND e.good = a.good AND e.period = a.period
+    AND e.handed_out + a.qty <= e.entitled
+    AND NOT EXISTS (SELECT 1 FROM supply_journal j WHERE j.idem_key = a.key)
+  RETURNING a.*, g.price_cents, e.entitled - e.handed_out AS remaining),
 ins AS (
   INSERT INTO supply_journal (idem_key, at, period, kind, point_id, good, quantity, debit,
                               credit, card_id, price_cents, actor)
   SELECT key, at, period, 'handout', point, good, qty, 'household:' || card,
-         'point:' || point, card, price_cents * qty, actor
-  FROM locked WHERE handed_out + qty <= entitled ORDER BY key
-  ON CONFLICT (idem_key) DO NOTHING
-  RETURNING id, idem_key, card_id, good, period, quantity),
-upd AS (
-  UPDATE supply_entitlements e SET handed_out = e.handed_out + i.quantity FROM ins i
-  WHERE e.card_id = i.card_id AND e.good = i.good AND e.period = i.period
-  RETURNING i.idem_key, i.id, e.entitled - e.handed_out AS remaining)
-SELECT idem_key, id, remaining FROM upd
-""")
+         'point:' || point, card, price_cents * qty, actor FROM upd
+  RETURNING idem_key, id)
+SELECT idem_key, id, NULL::integer FROM ins
+UNION ALL SELECT key, NULL::bigint, remaining FROM upd
+"""
 
 
-def _pg_batch(conn: sa.Connection, reqs: list[HandOutRequest], idx: list[int]
+def _pg_batch(raw: psycopg.Connection[Any], reqs: list[HandOutRequest], idx: list[int]
               ) -> dict[int, HandOut]:
-    """The batch (distinct keys and entitlement rows) in one statement; {index: HandOut}
-    for the requests it handed out, the rest untouched (answered by the general path).
+    """The batch (distinct keys and entitlement rows) in one statement on the psycopg
+    connection `raw`; {idx[n]: HandOut} for the requests it handed out, the rest untouched
+    (answered by the general path). Raises UniqueViolation, having written nothing, when
+    a concurrent transaction took one of the keys after the statement's snapshot.
 
     The statement is complete on its own, so it may run as its own transaction (autocommit:
-    one round trip, the commit included): it locks the entitlement rows in key order
-    (FOR UPDATE reads their latest committed state), inserts the journal rows whose
-    hand-out fits the locked remaining entitlement (ON CONFLICT DO NOTHING: a key a
-    concurrent transaction took meanwhile inserts nothing) and moves the entitlement only
-    for the journal rows actually inserted. A request is thus either fully written or not
-    at all, whatever runs concurrently."""
-    params: dict[str, list[Any]] = {
-        "key": [r.key for r in reqs],
-        "at": [r.at.astimezone(UTC).replace(tzinfo=None) for r in reqs],
-        "period": [r.period for r in reqs], "point": [r.point for r in reqs],
-        "good": [r.good for r in reqs], "qty": [int(r.quantity) for r in reqs],
-        "card": [r.card for r in reqs], "actor": [r.actor for r in reqs]}
-    where = {r.key: n for n, r in enumerate(reqs)}
+    one round trip, the commit included). A guarded UPDATE moves the entitlements that
+    cover their hand-out and whose key is unused (on a row another transaction changed
+    meanwhile, READ COMMITTED re-checks the guard against its newest version, so the
+    check is exact under concurrency); the journal rows of exactly those are inserted.
+    Rows are locked in (card, good, period) order, the same in every group."""
+    order = sorted(range(len(reqs)), key=lambda n: (reqs[n].card, reqs[n].good,
+                                                     reqs[n].period))
+    rs = [reqs[n] for n in order]
+    params = ([r.key for r in rs], [r.at.astimezone(UTC).replace(tzinfo=None) for r in rs],
+              [r.period for r in rs], [r.point for r in rs], [r.good for r in rs],
+              [int(r.quantity) for r in rs], [r.card for r in rs], [r.actor for r in rs])
+    ids: dict[str, int] = {}
+    left: dict[str, int] = {}
+    for key, new_id, remaining in raw.execute(_PG_BATCH, params, prepare=True).fetchall():
+        if new_id is None:
+            left[key] = remaining
+        else:
+            ids[key] = new_id
     done: dict[int, HandOut] = {}
-    for key, new_id, remaining in conn.execute(_PG_BATCH, params):
-        n = where[key]
-        r = reqs[n]
-        done[idx[n]] = HandOut(int(new_id), r.card, r.good, r.quantity, int(remaining), False)
+    for n, r in enumerate(reqs):
+        if r.key in ids:
+            done[idx[n]] = HandOut(ids[r.key], r.card, r.good, r.quantity, left[r.key], False)
     return done
 
 
-def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | None]
-              ) -> None:
+def _driver(conn: sa.Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under `conn` (its transaction is conn's)."""
+    return cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+
+
+def _pg_group(store: Store, conns: _Connections, requests: list[HandOutRequest],
+              out: list[Outcome | None]) -> None:
     """Fill `out` for `requests` on PostgreSQL. Common case (no key and no card+good twice
-    in the group): one autocommitted statement (one round trip and one durable commit for
-    the whole group), then what it leaves (replays, refusals, unknown goods) in one
-    ordinary transaction; `out` holds the first part's answers before the second starts,
-    so a failure there leaves the committed ones answered. With a repeated key or row: the
-    rounds of `_settle` in one transaction (answers set only after its commit)."""
+    in the group): one autocommitted statement on a held connection (one round trip and
+    one durable commit for the whole group), then what it leaves (replays, refusals,
+    unknown goods, a key taken concurrently) in one ordinary transaction; `out` holds the
+    first part's answers before the second starts, so a failure there leaves the committed
+    ones answered. With a repeated key or row: the rounds of `_settle` in one transaction
+    (answers set only after its commit)."""
     todo = _checked(requests, out)
     if not todo:
         return
@@ -216,10 +226,13 @@ def _pg_group(store: Store, requests: list[HandOutRequest], out: list[Outcome | 
             _settle(conn, requests, todo, got)
         out[:] = got
         return
-    with store.read() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for i, h in _pg_batch(conn, [requests[i] for i in first], first).items():
-            out[i] = h
+    with conns.connection() as raw:
+        try:
+            done = _pg_batch(raw, [requests[i] for i in first], first)
+        except psycopg.errors.UniqueViolation:  # nothing written: all by the general path
+            done = {}
+    for i, h in done.items():
+        out[i] = h
     left = [i for i in first if out[i] is None]
     if not left:
         return
@@ -277,144 +290,89 @@ def _replay(conn: sa.Connection, old: Any, r: HandOutRequest) -> HandOut:
 
 
 # -- group commit ----------------------------------------------------------------------------
-@dataclass(eq=False)
-class _Job:
-    request: HandOutRequest
-    done: bool = False
-    group: list[_Job] | None = None
-    outcome: Outcome | None = None
-    error: BaseException | None = None
-    wake: threading.Event = field(default_factory=threading.Event)
+class _Connections:
+    """Autocommit psycopg connections held for the group commit's statements (as many as
+    groups in flight): no pool checkout and ping per group, and each connection keeps its
+    prepared statement. A connection that raised is closed, not reused; all are closed
+    when the store's engine is disposed (`Store.close`)."""
 
+    def __init__(self, engine: sa.Engine) -> None:
+        self._dialect = engine.dialect
+        self._args = self._dialect.create_connect_args(engine.url)
+        self._idle: list[psycopg.Connection[Any]] = []
+        sa.event.listen(engine, "engine_disposed", self.close)
+        weakref.finalize(self, _close_all, self._idle)
 
-class GroupCommit:
-    """Concurrent hand-outs share transactions; `parallel` groups in flight at once (1 on
-    SQLite, whose one writer serialises them anyway).
-
-    A caller queues its job. If fewer than `parallel` groups are in flight it leads: takes
-    every queued job (up to `max_group`), writes them in one transaction, commits, wakes
-    their callers, and hands the next group (taken from the queue at once) to the oldest
-    caller in it. Else it sleeps until its job is done or a group is handed to it. Each
-    commit wakes only its own callers and the next leader. (Earlier versions woke every
-    waiting thread, or made waiters pass a semaphore to learn their job was done: under
-    the GIL that left ~1 job per group.)
-    """
-
-    def __init__(self, parallel: int = 1, max_group: int = MAX_GROUP) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[_Job] = []
-        self._leading = 0
-        self._parallel = parallel
-        self._max = max_group
-        self.groups = 0
-        self.handled = 0
-
-    def submit(self, store: Store, request: HandOutRequest) -> HandOut:
-        """The hand-out, returned only after the transaction holding it commits; raises
-        its domain error (nothing of it stored) or 503 if the database stays busy."""
-        job = _Job(request)
-        with self._lock:
-            self._queue.append(job)
-            if self._leading < self._parallel:
-                self._leading += 1
-                job.group = self._take()
-        if job.group is None:
-            job.wake.wait()  # done, or a group (headed by our job) was handed to us
-        if job.group is not None:
-            self._lead(store, job.group)
-        if job.error is not None:
-            raise job.error
-        assert job.outcome is not None
-        if isinstance(job.outcome, CybersynError):
-            raise job.outcome
-        return job.outcome
-
-    def _take(self) -> list[_Job]:
-        """The queue's head (called holding the lock)."""
-        group = self._queue[:self._max]
-        del self._queue[:self._max]
-        self.groups += 1
-        self.handled += len(group)
-        return group
-
-    def _lead(self, store: Store, group: list[_Job]) -> None:
-        """Commit `group`, wake its callers, hand the next group to its oldest caller."""
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
         try:
-            self._commit(store, group)
-        finally:
-            with self._lock:
-                for j in group:
-                    j.done = True
-                    j.wake.set()
-                if self._queue:
-                    nxt = self._take()
-                    nxt[0].group = nxt
-                    nxt[0].wake.set()
-                else:
-                    self._leading -= 1
-
-    def _commit(self, store: Store, group: list[_Job]) -> None:
+            conn = self._idle.pop()
+        except IndexError:
+            conn = cast("psycopg.Connection[Any]",
+                        self._dialect.connect(*self._args[0], **self._args[1]))
+            conn.autocommit = True
         try:
-            self._transaction(store, group)
-        except Exception as e:  # the unanswered part did not commit: each on its own
-            left = [j for j in group if j.outcome is None]
-            log.info("hand-out group of %d failed (%s); committing %d one by one",
-                     len(group), type(e).__name__, len(left))
-            for j in left:
-                self._alone(store, j)
-        except BaseException as e:
-            for j in group:
-                if j.outcome is None:
-                    j.error = e
+            yield conn
+        except BaseException:
+            conn.close()
             raise
+        self._idle.append(conn)
 
-    @staticmethod
-    def _transaction(store: Store, jobs: list[_Job]) -> None:
-        """Answer `jobs` (outcome set only for what committed). PostgreSQL: `_pg_group`
-        (one autocommitted statement for the common case); SQLite: one transaction."""
-        requests = [j.request for j in jobs]
-        if store.is_sqlite:
-            with store.write() as conn:
-                outcomes = hand_out_batch(conn, requests)
-        else:
-            got: list[Outcome | None] = [None] * len(jobs)
-            try:
-                _pg_group(store, requests, got)
-            finally:
-                for j, o in zip(jobs, got, strict=True):
-                    if o is not None:
-                        j.outcome, j.error = o, None
-            return
-        for j, o in zip(jobs, outcomes, strict=True):
-            j.outcome, j.error = o, None
-
-    def _alone(self, store: Store, job: _Job) -> None:
-        """Retry in a transaction of its own (a deadlock between groups, which PostgreSQL
-        breaks by aborting one side, must not fail the others); 503 if it keeps failing."""
-        for attempt in range(RETRIES):
-            try:
-                self._transaction(store, [job])
-                return
-            except sa.exc.DBAPIError as e:
-                log.warning("hand-out failed (attempt %d): %s", attempt + 1, e.orig)
-                job.error = CybersynError("the database is busy or unavailable; the hand-out "
-                                          "was not stored, retry", status=503)
-                time.sleep(0.02 * (attempt + 1))
-            except Exception as e:  # not the database's state: retrying will not help
-                job.error = e
-                return
+    def close(self, *_: object) -> None:
+        _close_all(self._idle)
 
 
-_groups: weakref.WeakKeyDictionary[Store, GroupCommit] = weakref.WeakKeyDictionary()
-_groups_lock = threading.Lock()
+def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
+    while conns:
+        conns.pop().close()
 
 
-def group_commit(store: Store) -> GroupCommit:
-    """The store's hand-out group commit (one per Store object)."""
-    with _groups_lock:
-        if store not in _groups:
-            _groups[store] = GroupCommit(1 if store.is_sqlite else PG_PARALLEL)
-        return _groups[store]
+HandOutJob = Job[HandOutRequest, HandOut]
+
+
+def _sqlite_write(store: Store, jobs: list[HandOutJob]) -> None:
+    """One transaction for the group."""
+    with store.write() as conn:
+        outcomes = hand_out_batch(conn, [j.item for j in jobs])
+    for j, o in zip(jobs, outcomes, strict=True):
+        j.settle(o)
+
+
+def _pg_writer(store: Store) -> Write[HandOutRequest, HandOut]:
+    conns = _Connections(store.engine)
+
+    def write(store: Store, jobs: list[HandOutJob]) -> None:
+        """`_pg_group`; answers set only for what committed."""
+        got: list[Outcome | None] = [None] * len(jobs)
+        try:
+            _pg_group(store, conns, [j.item for j in jobs], got)
+        finally:
+            for j, o in zip(jobs, got, strict=True):
+                if o is not None:
+                    j.settle(o)
+
+    return write
+
+
+def writer(store: Store) -> Write[HandOutRequest, HandOut]:
+    """The group commit's write for `store`: on SQLite one transaction, on PostgreSQL
+    `_pg_group` on connections held for it."""
+    return _sqlite_write if store.is_sqlite else _pg_writer(store)
+
+
+def new_group_commit(store: Store, parallel: int | None = None
+                     ) -> GroupCommit[HandOutRequest, HandOut]:
+    """A hand-out group commit for `store` (`parallel` groups in flight: by default 1 on
+    SQLite, whose one writer serialises them anyway, `PG_PARALLEL` on PostgreSQL)."""
+    if parallel is None:
+        parallel = 1 if store.is_sqlite else PG_PARALLEL
+    return GroupCommit(writer(store), parallel=parallel, max_group=MAX_GROUP,
+                       busy="the database is busy or unavailable; the hand-out was not "
+                            "stored, retry", retry_on=(sa.exc.DBAPIError, psycopg.Error))
+
+
+#: The store's hand-out group commit (one per Store object).
+group_commit = PerStore(new_group_commit)
 
 
 def submit(store: Store, request: HandOutRequest) -> HandOut:
