@@ -5,20 +5,24 @@ Pipeline per series (all online; `DetectParams` documents every number):
 2. End of warm-up: the time unit is the median spacing; a seasonal lag (a day or a week
    in rows) is chosen from the lag autocorrelation of the warm-up values; a multi-process
    filter (`MultiProcessFilter`, default `FilterParams`) is run over the warm-up rows of
-   x_t = y_t - y_{t-lag} (x_t = y_t without a season); the surprise of its settled rows
-   calibrates the score (ref) and the CUSUM limit.
+   x_t = y_t - y_{t-lag} (x_t = y_t without a season); the largest surprises and CUSUM
+   excursions of its settled rows seed the records below and the CUSUM limit.
 3. Every later observation: x_t through the filter; z = error / sqrt(forecast_var);
-   surprise L = -log10(2 Phi(-|z|)); score s = L / (L + ref) in [0, 1); non-maximum
-   suppression keeps s only where it exceeds every score of the previous
-   `suppress_rows` rows.
+   surprise L = -log10(2 Phi(-|z|)) (from the log tail, no cap); score
+   s = L / (L + ref) in [0, 1) with ref = max(min_surprise, the `surprise_rank`-th
+   largest L so far: the series' own record of surprises, so a heavy tail seen once
+   raises the bar); non-maximum suppression keeps s only where it exceeds every score
+   of the previous `suppress_rows` rows.
 4. Signals, one observation late (the next observation tells a step, which stays, from a
    transient, which returns): observation t-1 signals when its kept score >= threshold,
    with kind = the most probable non-steady regime at t-1 given data to t (the filter's
    `p_prev`). Separately, two alarms signal a change of **slope** when nothing signalled
-   within the suppression window: a two-sided CUSUM of z crossing its limit (start =
-   where that side left zero), and the filtered slope moving by more than its limit in
-   forecast sd per row over `slope_lag` rows (start = the middle of those rows). Both
-   limits are floored by the largest value seen in the settled warm-up.
+   within the suppression window: a two-sided CUSUM of z clipped to +-`cusum_clip`
+   crossing its limit (start = where that side left zero), and the filtered slope
+   moving by more than its limit in forecast sd per row over `slope_lag` rows (start =
+   the middle of those rows). Both limits are floored by the largest value seen in the
+   settled warm-up and raised by the series' record (`cusum_rank`-th largest CUSUM
+   excursion, `slope_rank`-th largest drift so far).
 
 `Detector.step(y, t)` returns a `DetectorStep`: `alarm` (N,) the score of the signal
 issued at this row (0 if none, NaN if y is missing; what NAB scores) and the signals.
@@ -27,10 +31,11 @@ State is numpy arrays (saved per series as bytes by `series_bytes`/`load_series_
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import log_ndtr
 
 from cybersyn.monitor.filter import (
     MultiProcessFilter,
@@ -69,10 +74,24 @@ class DetectorStep:
 
 
 def surprise(error: np.ndarray, forecast_var: np.ndarray) -> np.ndarray:
-    """-log10 of the two-sided normal tail probability of error / sqrt(forecast_var)."""
+    """-log10 of the two-sided normal tail probability of error / sqrt(forecast_var),
+    from the log of the tail (no underflow: 40 sd gives 349, not a cap at 300)."""
     z = np.abs(error) / np.sqrt(np.maximum(forecast_var, 1e-300))
-    tail: np.ndarray = ndtr(-np.nan_to_num(z))
-    return -np.log10(np.maximum(2.0 * tail, 1e-300))
+    log_tail: np.ndarray = log_ndtr(-np.nan_to_num(z, posinf=1e300))
+    return -(log_tail + math.log(2.0)) / math.log(10.0)
+
+
+def insert_top(top: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """Insert values (m,) into the descending top-k records top[rows] (m, k), in place."""
+    if top.shape[1] == 0 or rows.size == 0:
+        return
+    both = np.concatenate([top[rows], values[:, None]], axis=1)
+    top[rows] = -np.sort(-both, axis=1)[:, : top.shape[1]]
+
+
+def kth(top: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The smallest of each row's top-k records (0 when k = 0)."""
+    return top[rows, -1] if top.shape[1] else np.zeros(rows.size)
 
 
 def season_lag(values: np.ndarray, unit: float, params: DetectParams) -> int:
@@ -118,7 +137,10 @@ class Detector:
         self.count = np.zeros(n, dtype=np.int64)
         self.lag = np.zeros(n, dtype=np.int64)
         self.unit = np.ones(n)
-        self.ref = np.ones(n)
+        self.stop = np.zeros((n, self.params.surprise_rank))   # largest surprises so far
+        self.ctop = np.zeros((n, self.params.cusum_rank))      # largest CUSUM excursions
+        self.cexc = np.zeros(n)                                # current excursion's peak
+        self.dtop = np.zeros((n, self.params.slope_rank))      # largest slope drifts
         self.climit = np.full(n, self.params.cusum_limit)
         self.gpos = np.zeros(n)
         self.gneg = np.zeros(n)
@@ -169,8 +191,11 @@ class Detector:
         out = self.filter.update(self.fstate, x, tt / self.unit)
         err, fvar = out.error[live], out.forecast_var[live]
         z = np.nan_to_num(err / np.sqrt(np.maximum(fvar, 1e-300)))
+        z = np.clip(z, -p.cusum_clip, p.cusum_clip)     # the CUSUM's input
         big = surprise(err, fvar)
-        score = big / (big + self.ref[live] + 1e-300)
+        ref = np.maximum(p.min_surprise, kth(self.stop, live))
+        score = big / (big + ref + 1e-300)
+        insert_top(self.stop, live, big)
         sup = self.suppress[live]
         prev = self.sring[live].max(axis=1)
         kept = np.where(score > prev, score, 0.0)
@@ -190,7 +215,7 @@ class Detector:
         self.gstart_neg[live] = np.where(self.gneg[live] == 0, tt[live],
                                          self.gstart_neg[live])
         g = np.maximum(gp, gn)
-        limit = self.climit[live]
+        limit = np.maximum(self.climit[live], kth(self.ctop, live))
         quiet = (cnt - self.last_signal[live]) > sup
         free = quiet & ~fire & (kept < p.threshold)
         cus = (p.cusum_limit > 0) & (g >= limit) & free
@@ -202,7 +227,8 @@ class Detector:
         drift = np.where(cnt - self.warmup[live] >= lk, drift, 0.0)
         if lk:
             self.slring[live, cnt % lk] = sl
-        slim = self.slimit[live]
+        slim = np.maximum(self.slimit[live], kth(self.dtop, live))
+        insert_top(self.dtop, live, drift)
         dri = (p.slope_limit > 0) & (drift >= slim) & free & ~cus
         slope = cus | dri
         kind = np.where(slope, SLOPE, kind)
@@ -216,6 +242,7 @@ class Detector:
         direction = np.where(dri, np.where(sl >= old, 1, -1), direction)
         sig = fire | slope
         gp[sig], gn[sig] = 0.0, 0.0
+        self._excursions(live, np.maximum(gp, gn), g)
         self.gpos[live], self.gneg[live] = gp, gn
         self.last_signal[live[sig]] = cnt[sig]
         alarm[live] = np.where(sig, s_score, 0.0)
@@ -225,6 +252,14 @@ class Detector:
         k = np.flatnonzero(sig)
         return DetectorStep(alarm, live[k], kind[k], np.clip(prob[k], 0.0, 1.0),
                             direction[k], s_score[k], start[k])
+
+    def _excursions(self, live: np.ndarray, g_after: np.ndarray, g: np.ndarray) -> None:
+        """Track each series' CUSUM excursion; record its peak when it ends (g back to 0,
+        or reset by a signal)."""
+        self.cexc[live] = np.maximum(self.cexc[live], g)
+        end = (g_after == 0.0) & (self.cexc[live] > 0.0)
+        insert_top(self.ctop, live[end], self.cexc[live[end]])
+        self.cexc[live[end]] = 0.0
 
     # -- end of warm-up ---------------------------------------------------------------
     def _end_warmup(self, rows: np.ndarray) -> None:
@@ -263,11 +298,19 @@ class Detector:
             slopes[:, r] = np.nan_to_num(o.slope)
             sds[:, r] = np.where(ok, np.sqrt(np.maximum(np.nan_to_num(o.forecast_var), 1e-300)),
                                  np.inf)
+        zz = np.clip(zz, -p.cusum_clip, p.cusum_clip)
+        self.stop[grp] = 0.0
+        self.ctop[grp] = 0.0
+        self.dtop[grp] = 0.0
+        self.cexc[grp] = 0.0
         for j, k in enumerate(grp):
             b = big[j][~np.isnan(big[j])]
-            ref = float(np.quantile(b, p.calibration_quantile)) if b.size else 0.0
-            self.ref[k] = max(ref, p.min_surprise)
-            self.climit[k] = max(p.cusum_limit, _cusum_max(zz[j, settle:], p.cusum_drift))
+            for v in np.sort(b)[::-1][: self.stop.shape[1]]:
+                insert_top(self.stop, np.array([k]), np.array([v]))
+            peaks = _cusum_peaks(zz[j, settle:], p.cusum_drift)
+            self.climit[k] = max(p.cusum_limit, max(peaks, default=0.0))
+            for v in sorted(peaks, reverse=True)[: self.ctop.shape[1]]:
+                insert_top(self.ctop, np.array([k]), np.array([v]))
             lk = p.slope_lag
             a = max(settle, lk)
             top = float((np.abs(slopes[j, a:] - slopes[j, a - lk : w - lk]) / sds[j, a:]).max(
@@ -308,22 +351,28 @@ class Detector:
         self.fstate[k] = new_state(1)[0]
         for a in self._arrays():
             a[k] = 0
-        self.unit[k] = self.ref[k] = 1.0
+        self.unit[k] = 1.0
         self.climit[k] = self.params.cusum_limit
         self.slimit[k] = self.params.slope_limit
         self.last_signal[k] = -(1 << 40)
 
     def _arrays(self) -> list[np.ndarray]:
-        return [self.hist, self.thist, self.sring, self.count, self.lag, self.unit, self.ref,
+        return [self.hist, self.thist, self.sring, self.count, self.lag, self.unit,
                 self.climit, self.gpos, self.gneg, self.gstart, self.pend_score, self.pend_t,
-                self.pend_err, self.last_signal, self.slring, self.slimit, self.gstart_neg]
+                self.pend_err, self.last_signal, self.slring, self.slimit, self.gstart_neg,
+                self.stop, self.ctop, self.cexc, self.dtop]
 
 
-def _cusum_max(z: np.ndarray, drift: float) -> float:
-    """Largest value of the two-sided CUSUM of z (both sides from 0)."""
+def _cusum_peaks(z: np.ndarray, drift: float) -> list[float]:
+    """Peaks of the two-sided CUSUM of z (both sides from 0): the largest value of each
+    excursion, from leaving 0 to returning to it (an unfinished one included)."""
     gp = gn = top = 0.0
+    peaks = []
     for v in z.tolist():
         gp = max(0.0, gp + v - drift)
         gn = max(0.0, gn - v - drift)
         top = max(top, gp, gn)
-    return top
+        if gp == gn == 0.0 and top > 0.0:
+            peaks.append(top)
+            top = 0.0
+    return peaks + ([top] if top > 0.0 else [])
