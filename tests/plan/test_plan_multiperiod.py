@@ -184,3 +184,30 @@ def test_max_violation_sees_an_overloaded_plan() -> None:
     assert max_violation(r) <= 1e-8
     assert max_violation(replace(r, x=r.x * 1.01)) >= 0.005   # a binding capacity exceeded
     assert max_violation(replace(r, lam=r.lam * 1.01)) >= 0.009   # final use short
+
+
+
+def test_each_round_gets_its_own_time_on_the_highs_clock(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS's time_limit is compared with the instance's run clock, which accumulates over
+    the rounds: every round's limit must lie beyond the clock already used (a fake clock
+    here: no test reads time)."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    assert rows.round_time_limit(100.0, 5.0) == 105.0
+    assert rows.round_time_limit(100.0, 0.2) == 101.0   # at least one second
+    seen: list[tuple[float, float]] = []
+    solve = rows._Master.solve
+
+    def spy(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
+        monkeypatch.setattr(self.h, "getRunTime", lambda: 100.0)   # clock already used
+        out = solve(self, seconds)
+        seen.append((seconds, float(self.h.getOptionValue("time_limit")[1])))
+        return out
+
+    monkeypatch.setattr(rows._Master, "solve", spy)
+    multi_period_plan(_economy(120, 1, slack=0.9, cap=0.8),
+                      MultiPeriodParams(depreciation=0.1, capital_ratio=3.0), time_limit=5.0)
+    assert len(seen) >= 2
+    for seconds, limit in seen:
+        assert limit == rows.round_time_limit(100.0, seconds) > 100.0

@@ -41,6 +41,17 @@ no more than about that. When no row is violated and the certified gap is still 
 GAP_TARGET, one crossover gives a vertex and exact duals and the dual simplex (warm) ends
 the loop.
 
+Numerics that the certificate depends on: each investment column is measured in units of
+its product's output or capacity (`zscale`), so a scaled entry of G is the share of its row
+that a typical investment takes; entries below DROP = 1e-12 (HiGHS's least
+`small_matrix_value`; its default 1e-9 silently dropped entries that summed to ~1e-6 of a
+row at n = 3,000) are left out. Masters run at primal/dual tolerance 1e-10: at 1e-9 the
+reduced costs of cheap investments were off by 5e-5 relative, and the repair of w (per
+hour, times millions of hours) loosened the bound by 1e-6. HiGHS's `time_limit` counts the
+instance's run clock over all rounds, so each round's limit is that clock plus the seconds
+left (it was the seconds left alone: once the rounds had used more than the rest, a solve
+stopped at once and the loop fell back to the scaled salvage).
+
 Cost per round: one Leontief solve per year for the plan, one transposed solve per new
 capacity row (its row of G = Lᵀeⱼ, then Bkᵀ), and the master LP, whose dense part is
 |rows of year t| × |products with rows after t| for t < T − 1: capacity rows of products
@@ -66,11 +77,12 @@ FEAS_TOL = 1e-9      # relative violation of a capacity row that counts as viola
 ROW_BATCH = 100      # most capacity rows of years before the last added per round
 SEED_BATCH = 0       # the same in the first round (plan at λ = U, no investment)
 DUAL_TOL = 1e-9      # reduced cost (relative) left unrepaired when no labour row can repair it
-DROP = 1e-13         # entries of a G row below DROP × its largest are left out of the master
+DROP = 1e-12         # scaled entries below this are left out (HiGHS's least small_matrix_value)
 MAX_ROUNDS = 200
 MASTER_SOLVER = "ipm"  # interior point without crossover (central answers), or "simplex"
 GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
 SALVAGE_STEPS = 10   # scalings of the investments tried when out of time
+LEONTIEF_TOL = 1e-13  # relative residual of the iterative Leontief solves (plan, x̂, rows of G)
 
 
 @dataclass(frozen=True)
@@ -162,7 +174,7 @@ def upper_bound_at_zero(d: DynamicLp, xhat: np.ndarray, v: np.ndarray) -> float:
     return float(min(bounds))
 
 
-def solve_by_rows(d: DynamicLp, *, tol: float = 1e-9, time_limit: float = 3600.0
+def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.0
                   ) -> RowGenSolution | None:
     """Solve the T-year LP by row generation (module docstring). None when nothing bounds λ
     in the first year (labour unlimited and no capacity used): the caller then solves the
@@ -175,7 +187,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-9, time_limit: float = 3600.0
     the dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
     is returned with its certified bounds (the plan without investment if that is better)."""
     T, n = d.T, d.n
-    lt = Leontief(d.A)
+    lt = Leontief(d.A, tol=LEONTIEF_TOL)
     xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
     v = lt.solve(d.l, transpose=True)
     U = upper_bound_at_zero(d, xhat, v)
@@ -261,6 +273,13 @@ def _violated(d: DynamicLp, x: np.ndarray, z: np.ndarray, capped: np.ndarray,
     return out
 
 
+def round_time_limit(run_time: float, seconds: float) -> float:
+    """HiGHS's `time_limit` for a round (s): its limit bounds the instance's run clock,
+    which accumulates over all the rounds' solves, so it is the clock used so far
+    (`run_time`, s) plus the round's own `seconds` (at least 1 s)."""
+    return run_time + max(float(seconds), 1.0)
+
+
 class _Master:
     """The restricted LP in HiGHS, grown in place (rows and columns are only added, so each
     re-solve starts from the last basis). Column 0 is λ; then investments z_{s,j} in the
@@ -271,10 +290,17 @@ class _Master:
                  rows: _Rows, tol: float) -> None:
         self.d, self.xhat, self.G, self.U = d, xhat, rows, U
         self.BkTv = np.asarray(d.Bk.T @ v)
+        # the unit of investment z_{s,j} in the master: about product j's output or
+        # capacity, so that a scaled entry is the share of its row the investment takes
+        zs = np.maximum(U * xhat.max(axis=0), np.where(np.isfinite(d.K0), d.K0, 0.0))
+        self.zscale = np.where(zs > 0, zs, 1.0)
         T = d.T
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("presolve", "off")
+        # keep the small entries of G's rows: HiGHS drops |a| <= 1e-9 by default, which
+        # summed over thousands of investments overloaded a row by ~1e-6 of its use
+        h.setOptionValue("small_matrix_value", DROP)
         self.vertex = MASTER_SOLVER != "ipm"
         self.rows_left = False   # the loop stopped (time) with rows possibly overloaded
         if not self.vertex:
@@ -298,6 +324,7 @@ class _Master:
                 self.labour_row[t] = nrow
                 nrow += 1
         self.nrow, self.ncol = nrow, 1
+        self.cscale = [np.ones(1)]   # each column's unit: z_{s,j} in units of zscale[j]
         self.div = np.array(divs)   # each row's divisor: its limit (1 when the limit is 0)
         empty = np.zeros(0, np.int64)
         self.rows_of = [empty] * T   # products with a capacity row in year t (sorted)
@@ -317,7 +344,8 @@ class _Master:
             c.append(np.arange(k))
             x.append(self.BkTv[js])
         if self.rows_of[s].size:
-            D = _dense_rows(self.G.get(self.rows_of[s])[:, js]).tocoo()
+            D = _dense_rows(self.G.get(self.rows_of[s])[:, js], self.zscale[js],
+                            self.div[self.row_id[s]]).tocoo()
             r.append(self.row_id[s][D.row])
             c.append(D.col)
             x.append(D.data)
@@ -332,13 +360,16 @@ class _Master:
         rr = np.concatenate(r) if r else np.zeros(0, np.int64)
         xx = np.concatenate(x) / self.div[rr] if r else np.zeros(0)
         M = _csc([rr], [np.concatenate(c)] if c else [np.zeros(0, np.int64)], [xx],
-                 (self.nrow, k))
+                 (self.nrow, k)) @ sp.diags(self.zscale[js])
+        M = sp.csc_matrix(M)
+        M.sort_indices()
         self.h.addCols(k, np.zeros(k), np.zeros(k), np.full(k, INF), M.nnz,
                        M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32),
                        M.data.astype(float))
         self.cols_of[s], self.col_id[s] = _merge(self.cols_of[s], self.col_id[s], js,
                                                  self.ncol + np.arange(k))
         self.ncol += k
+        self.cscale.append(self.zscale[js])
 
     def add_rows(self, new: list[np.ndarray]) -> None:
         for t, is_ in enumerate(new):
@@ -348,9 +379,15 @@ class _Master:
     def _add_rows(self, t: int, is_: np.ndarray) -> None:
         """Rows (t, i): λ x̂ₜᵢ + G[i, J_t] z_t − Σₛ₍ₛ<ₜ₎ (1 − δ)^(t−1−s) z_{s,i} ≤ (1 − δ)ᵗK₀ᵢ."""
         d, k = self.d, is_.size
+        hi = (d.keep ** t) * d.K0[is_]
+        # divided by the row's use at λ = U without investment, so that HiGHS's tolerance
+        # costs λ at most about that much (by the limit when that use is negligible)
+        use = self.U * self.xhat[t][is_]
+        div = np.where(use > 1e-6 * hi, use, np.where(hi > 0, hi, 1.0))
         r, c, x = [np.arange(k)], [np.zeros(k, np.int64)], [self.xhat[t][is_]]
         if self.cols_of[t].size:
-            D = _dense_rows(self.G.get(is_)[:, self.cols_of[t]]).tocoo()
+            D = _dense_rows(self.G.get(is_)[:, self.cols_of[t]], self.zscale[self.cols_of[t]],
+                            div).tocoo()
             r.append(D.row)
             c.append(self.col_id[t][D.col])
             x.append(D.data)
@@ -363,13 +400,9 @@ class _Master:
             r.append(np.flatnonzero(hit))
             c.append(self.col_id[s][pos[hit]])
             x.append(np.full(int(hit.sum()), -(d.keep ** (t - 1 - s))))
-        hi = (d.keep ** t) * d.K0[is_]
-        # divided by the row's use at λ = U without investment, so that HiGHS's tolerance
-        # costs λ at most about that much (by the limit when that use is negligible)
-        use = self.U * self.xhat[t][is_]
-        div = np.where(use > 1e-6 * hi, use, np.where(hi > 0, hi, 1.0))
         rr = np.concatenate(r)
-        M = sp.csr_matrix(_csc(c, [rr], [np.concatenate(x) / div[rr]], (self.ncol, k)).T)
+        M = sp.csr_matrix(_csc(c, [rr], [np.concatenate(x) / div[rr]], (self.ncol, k)).T
+                          @ sp.diags(np.concatenate(self.cscale)))
         M.sort_indices()
         self.h.addRows(k, np.full(k, -INF), hi / div, M.nnz, M.indptr[:-1].astype(np.int32),
                        M.indices.astype(np.int32), M.data.astype(float))
@@ -385,7 +418,7 @@ class _Master:
 
     def solve(self, seconds: float) -> tuple[float, np.ndarray] | None:
         """(λ, z (T, n)) of the master, None if HiGHS ran out of time."""
-        self.h.setOptionValue("time_limit", max(float(seconds), 1.0))
+        self.h.setOptionValue("time_limit", round_time_limit(self.h.getRunTime(), seconds))
         self.h.run()
         status = self.h.modelStatusToString(self.h.getModelStatus())
         if status == "Time limit reached":
@@ -396,7 +429,8 @@ class _Master:
         col = np.asarray(self.h.getSolution().col_value)
         z = np.zeros((self.d.T, self.d.n))
         for s in range(self.d.T):
-            z[s, self.cols_of[s]] = np.maximum(col[self.col_id[s]], 0.0)
+            z[s, self.cols_of[s]] = np.maximum(col[self.col_id[s]], 0.0) * \
+                self.zscale[self.cols_of[s]]
         return float(col[0]), z
 
     def duals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -427,9 +461,12 @@ def _merge(keys: np.ndarray, ids: np.ndarray, new_keys: np.ndarray, new_ids: np.
     return k[order], i[order]
 
 
-def _dense_rows(G: np.ndarray) -> sp.csr_matrix:
-    """G (k, m) as sparse, leaving out entries below DROP × the row's largest."""
-    big = np.abs(G) > DROP * np.abs(G).max(axis=1, initial=0.0)[:, None]
+def _dense_rows(G: np.ndarray, zscale: np.ndarray, div: np.ndarray) -> sp.csr_matrix:
+    """G (k, m) as sparse, leaving out entries whose share of their row at an investment of
+    zscale (m,) is below DROP of the row's divisor div (k,) (its use at λ = U): a row's
+    largest entry is no measure, one product with a large capital need can dwarf entries
+    that, summed over thousands of investments, carry ~1e-6 of the row."""
+    big = np.abs(G) * zscale[None, :] > DROP * div[:, None]
     return sp.csr_matrix(np.where(big, G, 0.0))
 
 
