@@ -311,6 +311,9 @@ class _Connections:
             conn = cast("psycopg.Connection[Any]",
                         self._dialect.connect(*self._args[0], **self._args[1]))
             conn.autocommit = True
+            # The batch statement's plan does not depend on its arrays' contents; a custom
+            # plan per execution cost ~50 us a hand-out of planning (17 us with the generic).
+            conn.execute("SET plan_cache_mode = force_generic_plan")
         try:
             yield conn
         except BaseException:
