@@ -79,8 +79,9 @@ def test_kill_9_loses_no_acknowledged_observation(tmp_path, demo):
 
     client = threading.Thread(target=stream)
     client.start()
-    while len(acked) < 8:
+    while len(acked) < 8 and client.is_alive():  # a dead client fails, never hangs
         time.sleep(0.05)
+    assert len(acked) >= 8, "the client stopped before 8 acknowledged batches"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     client.join(timeout=30)

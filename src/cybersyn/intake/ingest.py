@@ -123,7 +123,7 @@ def store_rows(store: Store, principal: Principal, rows: list[Row], cat: Catalog
                          .values(response=json.dumps(result.to_json())))
         return result
 
-    result: IngestResult = group_commit(store).run(store, apply)
+    result: IngestResult = group_commit(store).submit(store, apply)
     return result
 
 

@@ -17,7 +17,7 @@ batch makes rounds of such statements (`_settle`).
 
 `submit(store, request)` is what the API calls: concurrent requests are gathered into one
 transaction, and each caller is answered only after the commit that holds its hand-out
-(`cybersyn.store.group_commit`; the intake still has its own copy). A durable commit
+(`cybersyn.store.group_commit`, shared with the intake). A durable commit
 costs a WAL flush; sharing it among a group is what lifts hand-outs per second above one
 per flush.
 """
