@@ -113,6 +113,41 @@ def test_slope_changes_are_missed_without_the_slope_alarm() -> None:
     assert sum(f for f, _ in off) <= 29 and sum(k for _, k in off) <= 28
 
 
+def _after_spike(seed: int, slope: float, params: DetectParams) -> list[int]:
+    """Rows of the slope signals of a series with a 30-sd spike at row 40 and a change of
+    slope from row 42 (warm-up 20: suppression window 10 rows)."""
+    rng = np.random.default_rng(seed)
+    y = 100 + rng.normal(0, 1, 90)
+    y[40] += 30
+    y[42:] += slope * np.arange(48)
+    return [r for r, _, k, _ in run(y, params) if k == "slope" and r > 41]
+
+
+def test_slope_alarms_wait_quiet_fraction_of_the_window_after_a_signal() -> None:
+    # the spike signals at row 41; the slope alarms may fire from row 41 + 0.5 * 10 + 1
+    half = [_after_spike(s, 2.0, DetectParams()) for s in range(30)]
+    whole = [_after_spike(s, 2.0, DetectParams(quiet_fraction=1.0)) for s in range(30)]
+    assert min(r for rows in half + whole for r in rows[:1]) == 47
+    assert all(rows[0] >= 52 for rows in whole if rows)
+    # measured: 29 of 30 at rows 47-50 with 0.5; 10 of 30 (rows 52-58) with 1
+    assert sum(bool(rows) and rows[0] <= 50 for rows in half) >= 25
+    assert sum(bool(rows) for rows in whole) <= 18
+
+
+def test_a_suppressed_score_does_not_suppress_a_later_change() -> None:
+    """Spikes of 30, 25, 20 sd at rows 40, 47, 54 (window 10 rows): the 25 is hidden by
+    the 30's signal; the 20 is more than 10 rows after that signal, so it signals when
+    only signals suppress, and is hidden by the 25's score when every score does."""
+    found = {True: 0, False: 0}
+    for seed in range(20):
+        y = 100 + np.random.default_rng(seed).normal(0, 1, 80)
+        y[[40, 47, 54]] += [30.0, 25.0, 20.0]
+        for only in found:
+            sig = run(y, DetectParams(suppress_signals_only=only))
+            found[only] += (55, 54.0, "transient", 1) in sig
+    assert found[True] >= 16 and found[False] == 0  # measured: 17 and 0
+
+
 def test_steady_noise_rarely_signals() -> None:
     rng = np.random.default_rng(11)
     n = sum(len(run(20 + rng.normal(0, 1, 220))) for _ in range(10))
@@ -136,6 +171,7 @@ def test_missing_values_are_skipped_and_never_touch_a_neighbour() -> None:
 def test_state_bytes_continue_bit_identically() -> None:
     rng = np.random.default_rng(5)
     y = 10 + rng.normal(0, 1, (90, 4)).cumsum(axis=0)
+    y[[44, 47], 1] += 40.0  # a signal and a suppressed score in the window at the save
     a = Detector(4)
     for k in range(50):
         a.step(y[k], float(k))
@@ -171,6 +207,7 @@ def test_time_unit_is_the_median_spacing() -> None:
     ({"cusum_clip": 0.0}, "cusum_clip"),
     ({"slope_lag": 20}, "slope_lag"),
     ({"cusum_limit": -1.0}, "cusum_limit"),
+    ({"quiet_fraction": 1.5}, "quiet_fraction"),
 ])
 def test_detect_params_are_validated(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -12,15 +12,16 @@ Pipeline per series (all online; `DetectParams` documents every number):
    s = L / (L + ref) in [0, 1) with ref = max(min_surprise, the `surprise_rank`-th
    largest L so far: the series' own record of surprises, so a heavy tail seen once
    raises the bar); non-maximum suppression keeps s only where it exceeds every score
-   of the previous `suppress_rows` rows.
+   that signalled in the previous `suppress_rows` rows (`suppress_signals_only`; every
+   score there when False).
 4. Signals, one observation late (the next observation tells a step, which stays, from a
    transient, which returns): observation t-1 signals when its kept score >= threshold,
    with kind = the most probable non-steady regime at t-1 given data to t (the filter's
    `p_prev`). Separately, two alarms signal a change of **slope** when nothing signalled
-   within the suppression window: a two-sided CUSUM of z clipped to +-`cusum_clip`
-   crossing its limit (start = where that side left zero), and the filtered slope
-   moving by more than its limit in forecast sd per row over `slope_lag` rows (start =
-   the middle of those rows). Both limits are floored by the largest value seen in the
+   within `quiet_fraction` of the suppression window: a two-sided CUSUM of z clipped to
+   +-`cusum_clip` crossing its limit (start = where that side left zero), and the
+   filtered slope moving by more than its limit in forecast sd per row over `slope_lag`
+   rows (start = the middle of those rows). Both limits are floored by the largest value seen in the
    settled warm-up and raised by the series' record (`cusum_rank`-th largest CUSUM
    excursion, `slope_rank`-th largest drift so far).
 
@@ -199,7 +200,9 @@ class Detector:
         sup = self.suppress[live]
         prev = self.sring[live].max(axis=1)
         kept = np.where(score > prev, score, 0.0)
-        self.sring[live, cnt % sup] = score
+        # the window a later score must beat: its signals only, or every score
+        self.sring[live, cnt % sup] = (np.where(kept >= p.threshold, kept, 0.0)
+                                       if p.suppress_signals_only else score)
         # surprise signals: the previous observation, kind from p_prev (one row later)
         fire = self.pend_score[live] >= p.threshold
         p_prev = out.p_prev[live]
@@ -216,7 +219,7 @@ class Detector:
                                          self.gstart_neg[live])
         g = np.maximum(gp, gn)
         limit = np.maximum(self.climit[live], kth(self.ctop, live))
-        quiet = (cnt - self.last_signal[live]) > sup
+        quiet = (cnt - self.last_signal[live]) > (p.quiet_fraction * sup).astype(np.int64)
         free = quiet & ~fire & (kept < p.threshold)
         cus = (p.cusum_limit > 0) & (g >= limit) & free
         # slope alarm: drift of the filtered slope over slope_lag rows, in forecast sd
