@@ -163,7 +163,8 @@ class DetectParams:
     suppress_signals_only: the scores a surprise must exceed are only those that
         signalled in the window (True, fourth session), not every score (False, before):
         a large score that was itself suppressed no longer hides a later change. NAB
-        standard, whole corpus (with the two fields below): 59.3 vs 58.6.
+        standard, whole corpus, with the two fields below: 59.3 vs 59.2 (+0.5 to +1.0 at
+        four other settings; low FP +1.8 to +2.3).
     quiet_fraction: the CUSUM and slope-drift alarms wait `quiet_fraction` x the
         suppression window after any signal (1 before the fourth session; 0.5 since):
         the filter has adapted to a change well before the window ends, and a slope
@@ -171,28 +172,31 @@ class DetectParams:
         cusum_clip 6: 0.25 / 0.5 / 0.75 / 1 gave 59.0 / 59.3 / 58.6 / 57.2 (grid and
         held-out halves in docs/monitor.md, NAB fourth session).
     cusum_drift, cusum_limit: the slope alarm, a two-sided CUSUM of the standardised
-        one-step errors clipped to +-`cusum_clip` (so one spike cannot fire it),
+        one-step errors clipped to +-`cusum_clip` (what one spike adds is bounded),
         g_t = max(0, g_{t-1} + z_t - drift) on each side; it signals a change of slope
         when g >= max(cusum_limit, the largest g of the settled warm-up, the
         `cusum_rank`-th largest excursion (the peak of g before it returned to 0 or
-        signalled) so far) and no signal came in the suppression window. 0 disables it.
+        signalled) so far) and no signal came in the last `quiet_fraction` of the
+        suppression window. 0 disables it.
         Page (1954)'s standard k = 0.5, h = 5 for unit-variance errors.
     cusum_clip, cusum_rank: 6 sd and 5. Rank 5 and clip 4 from the third session (NAB
         lab: clip 3 / 4 / 6 gave 55.0 / 56.0 / 57.4, rank 3 / 5 / 8 gave 54.8 / 56.0 /
         55.6); clip 6 since the fourth session, chosen with `quiet_fraction` on the whole
         corpus (the detector, quiet 0.5: clip 4 / 5 / 6 / 8 gave 57.4 / 59.0 / 59.3 /
-        58.9). One spike of 6 sd now adds 5.5 to the CUSUM, under its limit of 5 only
-        with the series' records (the 5th largest excursion) above it.
+        58.9). One spike of 6 sd or more now adds 5.5 to the CUSUM, above the limit 5
+        unless the series' records raised it: a second spike inside the suppression
+        window of a first can fire the CUSUM and be reported as a slope.
     slope_lag, slope_limit: the slope-drift alarm: a change of slope is signalled when
         the filtered slope moved by >= max(slope_limit, the largest such move of the
         settled warm-up) forecast standard deviations per row over the last `slope_lag`
-        rows (and nothing signalled within the suppression window). The filter's slope
-        follows a slope change within a few rows while its one-step errors stay small, so
-        the slope itself is what moves. 8 rows before any run; the limit 0.75 from
-        synthetic series and the demo (never NAB): N(0,1) noise, 100 seeds, slope
-        changes of 0.5 / 1 / 2 sd/row signalled as slopes within 15 rows 39 / 94 / 90
-        times at 0.5, 1 / 69 / 89 at 0.75; but at 0.5 the demo's AR(1) level drift gave
-        512 slope signals in 100 days of 979 indicators, 66 at 0.75. 0 disables it.
+        rows (and nothing signalled within `quiet_fraction` of the suppression window).
+        The filter's slope follows a slope change within a few rows while its one-step
+        errors stay small, so the slope itself is what moves. 8 rows before any run;
+        the limit 0.75 from synthetic series and the demo (never NAB): N(0,1) noise,
+        100 seeds, slope changes of 0.5 / 1 / 2 sd/row signalled as slopes within 15
+        rows 39 / 94 / 90 times at 0.5, 1 / 69 / 89 at 0.75; but at 0.5 the demo's AR(1)
+        level drift gave 512 slope signals in 100 days of 979 indicators, 66 at 0.75.
+        0 disables it.
     slope_rank: the slope limit also rises to the `slope_rank`-th largest drift seen
         since the warm-up (3; NAB whole corpus, lab: 0 / 1 / 3 / 5 gave 54.8 / 55.9 /
         56.0 / 55.7). 0 = the fixed limit only.
