@@ -134,18 +134,39 @@ def test_slope_alarms_wait_quiet_fraction_of_the_window_after_a_signal() -> None
     assert sum(bool(rows) for rows in whole) <= 18
 
 
+def _three_spikes(seed: int) -> np.ndarray:
+    """Spikes of 30, 25, 20 sd at rows 40, 47, 54 (the suppression window is 10 rows)."""
+    y = 100 + np.random.default_rng(seed).normal(0, 1, 80)
+    y[[40, 47, 54]] += [30.0, 25.0, 20.0]
+    return y
+
+
 def test_a_suppressed_score_does_not_suppress_a_later_change() -> None:
-    """Spikes of 30, 25, 20 sd at rows 40, 47, 54 (window 10 rows): the 25 is hidden by
-    the 30's signal; the 20 is more than 10 rows after that signal, so it signals when
-    only signals suppress, and is hidden by the 25's score when every score does."""
+    """Surprise alone (no CUSUM, no slope alarm): the 25 is hidden by the 30's signal;
+    the 20 is more than 10 rows after that signal, so it signals when only signals
+    suppress, and is hidden by the 25's score when every score does."""
     found = {True: 0, False: 0}
     for seed in range(20):
-        y = 100 + np.random.default_rng(seed).normal(0, 1, 80)
-        y[[40, 47, 54]] += [30.0, 25.0, 20.0]
+        y = _three_spikes(seed)
         for only in found:
-            sig = run(y, DetectParams(suppress_signals_only=only))
-            found[only] += (55, 54.0, "transient", 1) in sig
+            p = DetectParams(suppress_signals_only=only, cusum_limit=0.0, slope_limit=0.0)
+            found[only] += (55, 54.0, "transient", 1) in run(y, p)
     assert found[True] >= 16 and found[False] == 0  # measured: 17 and 0
+
+
+def test_a_spike_that_fires_the_cusum_is_signalled_as_a_spike() -> None:
+    """The 25 (hidden from the surprise) lifts the CUSUM, clipped to 6, over its limit:
+    deferred, that crossing signals one row later with the filter's kind (transient);
+    not deferred, it signals at once as a slope."""
+    kinds: dict[bool, list[str]] = {True: [], False: []}
+    for seed in range(20):
+        y = _three_spikes(seed)
+        for defer in kinds:
+            sig = run(y, DetectParams(defer_spikes=defer))
+            kinds[defer] += [k for r, _, k, _ in sig if 47 <= r <= 48]
+    # measured: 17 transients (row 48, start 47) deferred; 17 slopes (row 47) not
+    assert kinds[True].count("transient") >= 15 and "slope" not in kinds[True]
+    assert kinds[False].count("slope") >= 15
 
 
 def test_steady_noise_rarely_signals() -> None:

@@ -23,7 +23,8 @@ Pipeline per series (all online; `DetectParams` documents every number):
    filtered slope moving by more than its limit in forecast sd per row over `slope_lag`
    rows (start = the middle of those rows). Both limits are floored by the largest value seen in the
    settled warm-up and raised by the series' record (`cusum_rank`-th largest CUSUM
-   excursion, `slope_rank`-th largest drift so far).
+   excursion, `slope_rank`-th largest drift so far). A CUSUM crossing on a row whose z
+   reached the clip is deferred to the next row as that row's surprise (`defer_spikes`).
 
 `Detector.step(y, t)` returns a `DetectorStep`: `alarm` (N,) the score of the signal
 issued at this row (0 if none, NaN if y is missing; what NAB scores) and the signals.
@@ -191,8 +192,8 @@ class Detector:
         x[live] = np.where(lag > 0, y[live] - back, y[live])
         out = self.filter.update(self.fstate, x, tt / self.unit)
         err, fvar = out.error[live], out.forecast_var[live]
-        z = np.nan_to_num(err / np.sqrt(np.maximum(fvar, 1e-300)))
-        z = np.clip(z, -p.cusum_clip, p.cusum_clip)     # the CUSUM's input
+        zraw = np.nan_to_num(err / np.sqrt(np.maximum(fvar, 1e-300)))
+        z = np.clip(zraw, -p.cusum_clip, p.cusum_clip)  # the CUSUM's input
         big = surprise(err, fvar)
         ref = np.maximum(p.min_surprise, kth(self.stop, live))
         score = big / (big + ref + 1e-300)
@@ -233,6 +234,14 @@ class Detector:
         slim = np.maximum(self.slimit[live], kth(self.dtop, live))
         insert_top(self.dtop, live, drift)
         dri = (p.slope_limit > 0) & (drift >= slim) & free & ~cus
+        if p.defer_spikes:
+            # a crossing on an outlier row (|z| at the clip) is that row's surprise: it
+            # signals one row later like one, with its kind from p_prev
+            spike = cus & (np.abs(zraw) >= p.cusum_clip)
+            cus &= ~spike
+            kept = np.where(spike, g / (g + limit + 1e-300), kept)
+            if p.suppress_signals_only:
+                self.sring[live[spike], (cnt % sup)[spike]] = kept[spike]
         slope = cus | dri
         kind = np.where(slope, SLOPE, kind)
         prob = np.where(slope, out.p[live, SLOPE], prob)
