@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -216,6 +217,54 @@ def test_pg_batch_key_taken_concurrently_moves_nothing(
             assert left[(c1, "milk")] == 1 and left[(c2, "milk")] == 0
             assert left[(c2, "flour")] == 1
             assert sorted(tuple(r) for r in journal) == [("K", c1), ("L", c2)]
+        finally:
+            shop.close()
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not PG_URL, reason="needs CYBERSYN_TEST_PG_URL")
+def test_pg_batch_probes_the_journal_by_index_as_it_grows() -> None:
+    """The batch statement's generic plan (what a prepared statement reuses), made while
+    the journal is empty and still used after 3,000 rows (a fresh ledger before
+    autovacuum analyses it), looks each key up in the journal's unique index on the
+    connections the group commit holds; it used to hash a scan of the whole journal."""
+    with private_pg_schema(PG_URL or "") as url:
+        shop = Store(url)
+        try:
+            shop.migrate()
+            with shop.write() as conn:
+                ledger.set_good(conn, "milk", "Milk", "litre", 120)
+            cards = _cards(shop, "s", 300)
+            with shop.write() as conn:
+                conn.execute(sa.text("ANALYZE supply_entitlements; ANALYZE supply_journal"))
+            reqs = [HandOutRequest(f"k{i}", c, "milk", 1, "P1", P, AT, "t")
+                    for i, c in enumerate(cards[:30])]
+            params = ([r.key for r in reqs], [r.at.replace(tzinfo=None) for r in reqs],
+                      [r.period for r in reqs], [r.point for r in reqs],
+                      [r.good for r in reqs], [r.quantity for r in reqs],
+                      [r.card for r in reqs], [r.actor for r in reqs])
+            sql = handouts._PG_BATCH
+            for n in range(1, 9):
+                sql = sql.replace("%s", f"${n}", 1)
+            explain = ("EXPLAIN EXECUTE batch(%s::varchar[], %s::timestamp[], %s::varchar[], "
+                       "%s::varchar[], %s::varchar[], %s::bigint[], %s::varchar[], "
+                       "%s::varchar[])")
+            with handouts._Connections(shop.engine).connection() as raw:
+                raw.execute("SET plan_cache_mode = force_generic_plan")
+                raw.execute(f"PREPARE batch AS {sql}")
+                psycopg.ClientCursor(raw).execute(explain, params)  # plan made and kept
+                with shop.write() as conn:
+                    conn.execute(t.journal.insert(), [
+                        {"idem_key": f"old{i}", "at": AT, "period": P, "kind": "handout",
+                         "point_id": "P1", "good": "milk", "quantity": 1,
+                         "debit": "household:x", "credit": "point:P1", "card_id": "x",
+                         "price_cents": 120, "actor": "t"} for i in range(3000)])
+                plan = "\n".join(row[0] for row in psycopg.ClientCursor(raw).execute(
+                    explain, params))
+                raw.execute("DEALLOCATE batch")
+            assert "supply_journal_idem_key" in plan, plan
+            assert "Seq Scan on supply_journal" not in plan, plan
+            assert "Hash Anti Join" not in plan, plan
         finally:
             shop.close()
 
