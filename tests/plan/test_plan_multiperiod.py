@@ -211,3 +211,79 @@ def test_each_round_gets_its_own_time_on_the_highs_clock(
     assert len(seen) >= 2
     for seconds, limit in seen:
         assert limit == rows.round_time_limit(100.0, seconds) > 100.0
+
+
+@pytest.mark.parametrize("solver", ["hipo", "ipx", "simplex"])
+def test_every_master_solver_gives_the_one_lp(monkeypatch: pytest.MonkeyPatch,
+                                              solver: str) -> None:
+    """HiPO (the default), IPX and the dual simplex as the master's solver all end at the
+    one LP's λ with a certified gap."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    monkeypatch.setattr(rows, "MASTER_SOLVER", solver)
+    p = _economy(120, 1, slack=0.9, cap=0.8)
+    params = MultiPeriodParams(depreciation=0.1, capital_ratio=3.0)
+    ours, lp = _both(p, params)
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    assert ours.gap <= 1e-7
+    assert_multi_period_feasible(ours, params, default_capital(p.A, params.capital_ratio))
+
+
+def test_lambda_is_split_into_copies_of_a_few_rows_each(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No column of the master is dense: λ sits in the labour rows and its copies' rows
+    λ − λ_b ≤ 0, each copy in at most LAM_BLOCK capacity rows; the copies equal λ at the
+    end up to the master's tolerance, and λ is the one LP's."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    monkeypatch.setattr(rows, "LAM_BLOCK", 7)
+    masters: list[rows._Master] = []
+    init = rows._Master.__init__
+
+    def keep(self: rows._Master, *a: object, **k: object) -> None:
+        init(self, *a, **k)  # type: ignore[arg-type]
+        masters.append(self)
+
+    monkeypatch.setattr(rows._Master, "__init__", keep)
+    p = _economy(150, 4, slack=1.0, cap=0.9)
+    params = MultiPeriodParams()
+    ours, lp = _both(p, params)
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    (m,) = masters
+    lpm = m.h.getLp()
+    A = sp.csc_matrix((np.array(lpm.a_matrix_.value_), np.array(lpm.a_matrix_.index_),
+                       np.array(lpm.a_matrix_.start_)), shape=(lpm.num_row_, lpm.num_col_))
+    capacity_rows = int(sum(a.size for a in m.rows_of))
+    copies = -(-capacity_rows // 7)
+    labour_rows = int(np.sum(m.labour_row >= 0))
+    assert A[:, 0].nnz == labour_rows + copies > 2
+    col = np.asarray(m.h.getSolution().col_value)
+    link = np.flatnonzero(A[:, 0].toarray().ravel() == 1.0)
+    link = link[~np.isin(link, m.labour_row)]
+    for row in link:
+        b = np.flatnonzero(A.getrow(row).toarray().ravel() == -1.0)
+        assert b.size == 1 and 1 < A[:, b[0]].nnz <= 7 + 1
+        assert col[b[0]] >= col[0] - 1e-9
+    assert link.size == copies
+
+
+def test_rows_are_found_loosely_and_the_last_master_is_tight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Masters run at ROUND_TOL while rows are still being added; once none is violated the
+    master is re-solved at the full tolerance, so the certificate is as tight as before."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    seen: list[float] = []
+    solve = rows._Master.solve
+
+    def spy(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
+        seen.append(float(self.h.getOptionValue("ipm_optimality_tolerance")[1]))
+        return solve(self, seconds)
+
+    monkeypatch.setattr(rows._Master, "solve", spy)
+    p = _economy(300, 3, slack=1.0, cap=1.0)
+    ours, lp = _both(p, MultiPeriodParams())
+    assert seen[0] == rows.ROUND_TOL > 1e-10
+    assert seen[-1] == 1e-10
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    assert ours.gap <= 1e-7

@@ -79,9 +79,10 @@ SEED_BATCH = 0       # the same in the first round (plan at λ = U, no investmen
 DUAL_TOL = 1e-9      # reduced cost (relative) left unrepaired when no labour row can repair it
 DROP = 1e-12         # scaled entries below this are left out (HiGHS's least small_matrix_value)
 MAX_ROUNDS = 200
-MASTER_SOLVER = "ipm"  # interior point without crossover (central answers), or "simplex"
+MASTER_SOLVER = "hipo"  # interior point without crossover ("hipo", "ipx"), or "simplex"
+ROUND_TOL = 1e-7     # interior point tolerance while rows are still being found
+LAM_BLOCK = 64       # capacity rows per copy of λ in the master (no dense column)
 GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
-SALVAGE_STEPS = 10   # scalings of the investments tried when out of time
 LEONTIEF_TOL = 1e-13  # relative residual of the iterative Leontief solves (plan, x̂, rows of G)
 
 
@@ -206,14 +207,17 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         rows = _violated(d, x, z, capped, master.rows_of,
                          SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
         if solved and not any(a.size for a in rows):
-            if polished or master.vertex:
+            if master.loose:   # rows found at ROUND_TOL: re-solve to the full tolerance
+                master.tighten()
+            elif polished or master.vertex:
                 break
-            lower = _lower(d, xhat, lam, z, x)
-            upper = _upper(lt, d, xhat, v, U, w, r)[1]
-            if upper - lower <= GAP_TARGET * upper:
-                break
-            master.polish()
-            polished = True
+            else:
+                lower = _lower(d, xhat, lam, z, x)
+                upper = _upper(lt, d, xhat, v, U, w, r)[1]
+                if upper - lower <= GAP_TARGET * upper:
+                    break
+                master.polish()
+                polished = True
         for s in range(T - 1):   # investments that rows of later years call for
             later = np.unique(np.concatenate([rows[t] for t in range(s + 1, T)]))
             master.add_cols(s, np.setdiff1d(later, master.cols_of[s], assume_unique=True))
@@ -242,15 +246,58 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
 def _best_scaled(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray,
                  lower: float) -> tuple[float, np.ndarray]:
     """When the loop stopped with rows still overloaded: the best certified λ among the
-    investments α·z, α in [0, 1] (α = 0: the plan without investment), each checked on its
-    exact plan."""
-    best, best_z = lower, z
-    for a in np.linspace(0.0, 1.0, SALVAGE_STEPS + 1)[:-1]:
-        za = a * z
-        low = _lower(d, xhat, lam, za, _plan(lt, d, xhat, lam, za))
-        if low > best:
-            best, best_z = low, za
-    return best, best_z
+    investments αₛzₛ, one scale αₛ in [0, 1] per year (0: the plan without investment). The
+    plan is linear in (λ, α), xₜ = λx̂ₜ + αₜ L Bk zₜ, so every capacity and labour row of
+    every year is a row of an LP in T columns (HiGHS); its answer is checked on the exact
+    plan (`_lower`) and kept only if better than `lower`, the λ that z itself allows."""
+    T = d.T
+    gz = np.stack([lt.solve(np.asarray(d.Bk @ z[t])) if z[t].any() else np.zeros(d.n)
+                   for t in range(T)])
+    alpha = _scales_lp(d, xhat, z, gz)
+    if alpha is None:
+        return lower, z
+    za = alpha[:, None] * z
+    low = _lower(d, xhat, lam, za, _plan(lt, d, xhat, lam, za))
+    return (low, za) if low > lower else (lower, z)
+
+
+def _scales_lp(d: DynamicLp, xhat: np.ndarray, z: np.ndarray, gz: np.ndarray
+               ) -> np.ndarray | None:
+    """α (T,) maximising λ over the rows λx̂ₜⱼ + αₜ(L Bk zₜ)ⱼ − Σₛ₍ₛ<ₜ₎ keep^(t−1−s) αₛzₛⱼ
+    ≤ keepᵗK₀ⱼ and λ v·tₜ + αₜ l·(L Bk zₜ) ≤ Lₜ, with gz (T, n) = L Bk z; None if HiGHS fails.
+    Rows are divided by their limit (by 1 when it is 0)."""
+    T = d.T
+    cap = np.flatnonzero(np.isfinite(d.K0))
+    blocks, his = [], []
+    for t in range(T):
+        M = np.zeros((cap.size, T + 1))
+        M[:, 0] = xhat[t][cap]
+        M[:, 1 + t] = gz[t][cap]
+        for s in range(t):
+            M[:, 1 + s] -= d.keep ** (t - 1 - s) * z[s][cap]
+        blocks.append(M)
+        his.append(d.keep ** t * d.K0[cap])
+        if np.isfinite(d.labour[t]):
+            row = np.zeros((1, T + 1))
+            row[0, 0] = float(d.l @ xhat[t])
+            row[0, 1 + t] = float(d.l @ gz[t])
+            blocks.append(row)
+            his.append(np.array([d.labour[t]]))
+    hi = np.concatenate(his)
+    div = np.where(hi > 0, hi, 1.0)
+    M = sp.csr_matrix(np.concatenate(blocks) / div[:, None])
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.addVars(T + 1, np.zeros(T + 1), np.concatenate([[INF], np.ones(T)]))
+    h.changeColCost(0, 1.0)
+    h.addRows(M.shape[0], np.full(M.shape[0], -INF), hi / div, M.nnz,
+              M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data)
+    h.run()
+    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+        return None
+    alpha: np.ndarray = np.clip(np.asarray(h.getSolution().col_value)[1:], 0.0, 1.0)
+    return alpha
 
 
 def _violated(d: DynamicLp, x: np.ndarray, z: np.ndarray, capped: np.ndarray,
@@ -282,13 +329,14 @@ def round_time_limit(run_time: float, seconds: float) -> float:
 
 class _Master:
     """The restricted LP in HiGHS, grown in place (rows and columns are only added, so each
-    re-solve starts from the last basis). Column 0 is λ; then investments z_{s,j} in the
-    order they enter; rows: labour of each year (finite ones), then capacity rows (t, i) in
-    the order they enter."""
+    re-solve starts from the last basis). Column 0 is λ (in the labour rows); then, in the
+    order they enter, investments z_{s,j} and copies λ_b of λ, each in the capacity rows of
+    its block and in its row λ − λ_b ≤ 0; rows: labour of each year (finite ones), then
+    capacity rows (t, i) and λ's rows in the order they enter."""
 
     def __init__(self, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float,
                  rows: _Rows, tol: float) -> None:
-        self.d, self.xhat, self.G, self.U = d, xhat, rows, U
+        self.d, self.xhat, self.G, self.U, self.tol = d, xhat, rows, U, tol
         self.BkTv = np.asarray(d.Bk.T @ v)
         # the unit of investment z_{s,j} in the master: about product j's output or
         # capacity, so that a scaled entry is the share of its row the investment takes
@@ -301,12 +349,15 @@ class _Master:
         # keep the small entries of G's rows: HiGHS drops |a| <= 1e-9 by default, which
         # summed over thousands of investments overloaded a row by ~1e-6 of its use
         h.setOptionValue("small_matrix_value", DROP)
-        self.vertex = MASTER_SOLVER != "ipm"
+        self.vertex = MASTER_SOLVER == "simplex"
+        self.loose = not self.vertex and tol < ROUND_TOL   # ROUND_TOL until tighten()
         self.rows_left = False   # the loop stopped (time) with rows possibly overloaded
         if not self.vertex:
-            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("solver", MASTER_SOLVER)
             h.setOptionValue("run_crossover", "off")
-            h.setOptionValue("ipm_optimality_tolerance", 1e-10)
+            h.setOptionValue("ipm_optimality_tolerance", ROUND_TOL)
+            if MASTER_SOLVER == "hipo":   # the normal equations, dense rows and all
+                h.setOptionValue("hipo_system", "normaleq")
         for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
             h.setOptionValue(opt, float(tol))
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -326,6 +377,7 @@ class _Master:
         self.nrow, self.ncol = nrow, 1
         self.cscale = [np.ones(1)]   # each column's unit: z_{s,j} in units of zscale[j]
         self.div = np.array(divs)   # each row's divisor: its limit (1 when the limit is 0)
+        self.lam_col, self.lam_free = 0, 0   # λ's copy taking new capacity rows, its room
         empty = np.zeros(0, np.int64)
         self.rows_of = [empty] * T   # products with a capacity row in year t (sorted)
         self.row_id = [empty] * T
@@ -376,15 +428,40 @@ class _Master:
             if is_.size:
                 self._add_rows(t, is_)
 
+    def _lam_cols(self, k: int) -> np.ndarray:
+        """The λ column of each of k new capacity rows (k,): copies λ_b ≥ λ (a row λ − λ_b ≤ 0
+        each) of LAM_BLOCK rows at most, so that no column is dense in the normal equations
+        (one λ in every row made them a dense m × m matrix: 7e10 flops per HiPO iteration at
+        n = 10⁴). At an optimum λ_b = λ may be taken (x̂ ≥ 0): the LP is the same."""
+        out = np.empty(k, np.int64)
+        done = 0
+        while done < k:
+            if not self.lam_free:
+                self.h.addCol(0.0, 0.0, float(self.U), 0, np.zeros(0, np.int32), np.zeros(0))
+                self.h.addRow(-INF, 0.0, 2, np.array([0, self.ncol], np.int32),
+                              np.array([1.0, -1.0]))
+                self.lam_col, self.lam_free = self.ncol, LAM_BLOCK
+                self.ncol += 1
+                self.nrow += 1
+                self.cscale.append(np.ones(1))
+                self.div = np.append(self.div, 1.0)
+            take = min(self.lam_free, k - done)
+            out[done:done + take] = self.lam_col
+            self.lam_free -= take
+            done += take
+        return out
+
     def _add_rows(self, t: int, is_: np.ndarray) -> None:
-        """Rows (t, i): λ x̂ₜᵢ + G[i, J_t] z_t − Σₛ₍ₛ<ₜ₎ (1 − δ)^(t−1−s) z_{s,i} ≤ (1 − δ)ᵗK₀ᵢ."""
+        """Rows (t, i): λ x̂ₜᵢ + G[i, J_t] z_t − Σₛ₍ₛ<ₜ₎ (1 − δ)^(t−1−s) z_{s,i} ≤ (1 − δ)ᵗK₀ᵢ,
+        λ through its copies (`_lam_cols`)."""
         d, k = self.d, is_.size
+        lam = self._lam_cols(k)
         hi = (d.keep ** t) * d.K0[is_]
         # divided by the row's use at λ = U without investment, so that HiGHS's tolerance
         # costs λ at most about that much (by the limit when that use is negligible)
         use = self.U * self.xhat[t][is_]
         div = np.where(use > 1e-6 * hi, use, np.where(hi > 0, hi, 1.0))
-        r, c, x = [np.arange(k)], [np.zeros(k, np.int64)], [self.xhat[t][is_]]
+        r, c, x = [np.arange(k)], [lam], [self.xhat[t][is_]]
         if self.cols_of[t].size:
             D = _dense_rows(self.G.get(is_)[:, self.cols_of[t]], self.zscale[self.cols_of[t]],
                             div).tocoo()
@@ -410,6 +487,11 @@ class _Master:
                                                  self.nrow + np.arange(k))
         self.div = np.concatenate([self.div, div])
         self.nrow += k
+
+    def tighten(self) -> None:
+        """From the next solve on: the interior point to `tol` (the rows are all in)."""
+        self.h.setOptionValue("ipm_optimality_tolerance", self.tol)
+        self.loose = False
 
     def polish(self) -> None:
         """From the next solve on: crossover to a vertex, then the dual simplex (warm)."""
