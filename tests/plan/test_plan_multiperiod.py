@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cybersyn.errors import InvalidInput
 from cybersyn.plan import MultiPeriodParams, MultiPeriodResult, PlanProblem, multi_period_plan
-from cybersyn.plan.leontief import leontief_output
+from cybersyn.plan.leontief import Leontief, leontief_output
 from cybersyn.plan.multiperiod import default_capital, max_violation
 from cybersyn.plan.problem import PlanResult
 from cybersyn.plan.synthetic import random_economy
@@ -287,3 +287,36 @@ def test_rows_are_found_loosely_and_the_last_master_is_tight(
     assert seen[-1] == 1e-10
     assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
     assert ours.gap <= 1e-7
+
+
+def test_out_of_time_salvage_beats_every_uniform_scaling(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The salvage's per-year scales (an LP in λ and α) certify at least the λ of any one
+    scale α·z for all years (α on a grid, each checked on its exact plan here)."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    p = _economy(150, 10, slack=1.0, cap=1.0)
+    params = MultiPeriodParams()
+    solve = rows._Master.solve
+    calls = {"n": 0}
+
+    def first_only(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
+        calls["n"] += 1
+        return solve(self, seconds) if calls["n"] == 1 else None
+
+    seen: list[tuple[Leontief, rows.DynamicLp, np.ndarray, float, np.ndarray]] = []
+    best = rows._best_scaled
+
+    def spy(lt: Leontief, d: rows.DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray,
+            lower: float) -> tuple[float, np.ndarray]:
+        seen.append((lt, d, xhat, lam, z))
+        return best(lt, d, xhat, lam, z, lower)
+
+    monkeypatch.setattr(rows._Master, "solve", first_only)
+    monkeypatch.setattr(rows, "_best_scaled", spy)
+    r = multi_period_plan(p, params)
+    ((lt, d, xhat, lam, z),) = seen
+    uniform = max(rows._lower(d, xhat, lam, a * z, rows._plan(lt, d, xhat, lam, a * z))
+                  for a in np.linspace(0.0, 1.0, 21))
+    assert r.lam >= uniform * (1 - 1e-9)
+    assert_multi_period_feasible(r, params, default_capital(p.A, params.capital_ratio))

@@ -35,11 +35,15 @@ gap = (upper − lower) / upper.
 How the master is solved: HiGHS's interior point without crossover, so each answer is
 central on the optimal face (investment spread over years and products); a vertex instead
 concentrates investment and overloads many more capacity rows outside the master (at
-n = 10³: 53 rows of years before the last needed instead of 435). Rows are divided by their
-use at λ = U (by their limit when that use is negligible) so that HiGHS's tolerances cost λ
-no more than about that. When no row is violated and the certified gap is still above
-GAP_TARGET, one crossover gives a vertex and exact duals and the dual simplex (warm) ends
-the loop.
+n = 10³: 53 rows of years before the last needed instead of 435). The interior point is
+HiPO (Cholesky on the normal equations; package highspy-extras). λ is split into copies
+λ_b ≥ λ of LAM_BLOCK rows each: as one column in every row it made the normal equations
+dense (6,000² at n = 10⁴, 7e10 flops per iteration; split: 9e8). Masters run at ROUND_TOL
+while rows are being found, and once more at `tol` when none is violated. Rows are divided
+by their use at λ = U (by their limit when that use is negligible) so that HiGHS's
+tolerances cost λ no more than about that. When no row is violated and the certified gap is
+still above GAP_TARGET, one crossover gives a vertex and exact duals and the dual simplex
+(warm) ends the loop.
 
 Numerics that the certificate depends on: each investment column is measured in units of
 its product's output or capacity (`zscale`), so a scaled entry of G is the share of its row
@@ -56,9 +60,9 @@ Cost per round: one Leontief solve per year for the plan, one transposed solve p
 capacity row (its row of G = Lᵀeⱼ, then Bkᵀ), and the master LP, whose dense part is
 |rows of year t| × |products with rows after t| for t < T − 1: capacity rows of products
 upstream of many others in years before the last. Those rows are what limits the method:
-at n = 10⁴ the first master (5,577 rows, only last-year rows) takes 4 s, but the few hundred
-upstream rows it then overloads make each further master take minutes (module `multiperiod`
-docs and docs/plan.md give the figures).
+at n = 10⁴ the first master (5,577 rows, only last-year rows) takes 1.5 s, but the hundreds
+of upstream rows it then overloads (1,400 after 6 rounds) make each further master take
+30–270 s under HiPO (docs/plan.md gives the figures).
 """
 
 from __future__ import annotations
@@ -186,7 +190,8 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     fewer capacity rows outside the master than a vertex does. Once no row is violated, if
     the certified gap is above GAP_TARGET, one crossover gives a vertex and exact duals, and
     the dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
-    is returned with its certified bounds (the plan without investment if that is better)."""
+    is returned with its certified bounds (the last investments scaled per year,
+    `_best_scaled`; the plan without investment if that is better)."""
     T, n = d.T, d.n
     lt = Leontief(d.A, tol=LEONTIEF_TOL)
     xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
