@@ -84,6 +84,7 @@ DUAL_TOL = 1e-9      # reduced cost (relative) left unrepaired when no labour ro
 DROP = 1e-12         # scaled entries below this are left out (HiGHS's least small_matrix_value)
 MAX_ROUNDS = 200
 MASTER_SOLVER = "hipo"  # interior point without crossover ("hipo", "ipx"), or "simplex"
+SALVAGE_ROUNDS = 5   # last solved masters whose investments the salvage scales
 ROUND_TOL = 1e-7     # interior point tolerance while rows are still being found
 LAM_BLOCK = 64       # capacity rows per copy of λ in the master (no dense column)
 GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
@@ -190,8 +191,8 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     fewer capacity rows outside the master than a vertex does. Once no row is violated, if
     the certified gap is above GAP_TARGET, one crossover gives a vertex and exact duals, and
     the dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
-    is returned with its certified bounds (the last investments scaled per year,
-    `_best_scaled`; the plan without investment if that is better)."""
+    is returned with its certified bounds (the best of the last masters' investments, each
+    scaled per year, `_best_scaled`; the plan without investment if that is better)."""
     T, n = d.T, d.n
     lt = Leontief(d.A, tol=LEONTIEF_TOL)
     xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
@@ -208,6 +209,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     deadline = time.monotonic() + time_limit
     solved = polished = False
     rounds = 0
+    tried: list[tuple[float, np.ndarray]] = []   # (λ, z) of every solved master
     while rounds < MAX_ROUNDS:
         rows = _violated(d, x, z, capped, master.rows_of,
                          SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
@@ -233,6 +235,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
             master.rows_left = True
             break
         lam, z = out
+        tried.append((lam, z))
         w, r = master.duals()
         x = _plan(lt, d, xhat, lam, z)
         solved = True
@@ -241,7 +244,13 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
             break
     lower = _lower(d, xhat, lam, z, x) if solved else 0.0
     if not solved or (rounds and (master.rows_left or lower < (1 - 1e-6) * lam)):
-        lower, z = _best_scaled(lt, d, xhat, lam, z, lower)   # out of time: salvage
+        for lam_i, z_i in tried[-SALVAGE_ROUNDS:]:   # out of time: salvage
+            low, z_a = _best_scaled(lt, d, xhat, lam_i, z_i,
+                                    _lower(d, xhat, lam_i, z_i, _plan(lt, d, xhat, lam_i, z_i)))
+            if low > lower:
+                lower, z = low, z_a
+        if not solved:
+            lower, z = _best_scaled(lt, d, xhat, lam, z, lower)
     x = _plan(lt, d, xhat, lower, z)
     prices, upper = _upper(lt, d, xhat, v, U, w, r) if solved else (np.zeros((T, n)), U)
     return RowGenSolution(lower, x, z, w, r, prices, lower, upper, rounds,
