@@ -14,8 +14,8 @@ investment. One λ for all years: every year's targets are met in the same propo
 
 Two ways to solve it, the same LP:
 - "rows" (default): the LP in the space of investments only, xₜ = (I − A)⁻¹(λtₜ + Bk zₜ),
-  grown row by row in HiGHS with warm starts, every answer certified by a primal bound and
-  a dual bound computed with sparse Leontief solves (`multiperiod_rows`);
+  grown row by row in HiGHS (interior point HiPO masters), every answer certified by a
+  primal bound and a dual bound computed with sparse Leontief solves (`multiperiod_rows`);
 - "lp": one HiGHS LP over all years with xₜ, zₜ and λ as columns (`_build`), kept as the
   reference the tests compare with and as the fallback when nothing bounds λ in year one.
 """
