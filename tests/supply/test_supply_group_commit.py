@@ -7,7 +7,8 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
@@ -163,6 +164,21 @@ def _in_group(shop: Store, requests: list[HandOutRequest]) -> list[object]:
     return [j.answer for j in jobs]
 
 
+@contextmanager
+def _pg_shop() -> Iterator[Store]:
+    """A migrated store in a private PostgreSQL schema, selling milk and flour."""
+    with private_pg_schema(PG_URL or "") as url:
+        shop = Store(url)
+        try:
+            shop.migrate()
+            with shop.write() as conn:
+                ledger.set_good(conn, "milk", "Milk", "litre", 120)
+                ledger.set_good(conn, "flour", "Flour", "kg", 90)
+            yield shop
+        finally:
+            shop.close()
+
+
 def _in_transaction(shop: Store, requests: list[HandOutRequest]) -> list[object]:
     """`hand_out_batch` in the caller's transaction (the statement under a savepoint)."""
     with shop.write() as conn:
@@ -178,47 +194,39 @@ def test_pg_batch_key_taken_concurrently_moves_nothing(
     the statement waits on it, then fails whole (nothing written, not even the other
     request's entitlement move); the general path then answers the key as a reuse for a
     different movement and hands out the other request."""
-    with private_pg_schema(PG_URL or "") as url:
-        shop = Store(url)
-        try:
-            shop.migrate()
-            with shop.write() as conn:
-                ledger.set_good(conn, "milk", "Milk", "litre", 120)
-                ledger.set_good(conn, "flour", "Flour", "kg", 90)
-            c1, c2 = _cards(shop, "r", 2)
-            other = shop.engine.connect()
-            tx = other.begin()
-            ledger.hand_out(other, "K", c1, "milk", 1, "P1", P, AT, "t")  # not committed
-            got: list[object] = []
+    with _pg_shop() as shop:
+        c1, c2 = _cards(shop, "r", 2)
+        other = shop.engine.connect()
+        tx = other.begin()
+        ledger.hand_out(other, "K", c1, "milk", 1, "P1", P, AT, "t")  # not committed
+        got: list[object] = []
 
-            def batch() -> None:
-                got.extend(path(shop, [HandOutRequest("K", c2, "milk", 2, "P1", P, AT, "t"),
-                                       HandOutRequest("L", c2, "flour", 1, "P1", P, AT, "t")]))
+        def batch() -> None:
+            got.extend(path(shop, [HandOutRequest("K", c2, "milk", 2, "P1", P, AT, "t"),
+                                   HandOutRequest("L", c2, "flour", 1, "P1", P, AT, "t")]))
 
-            th = threading.Thread(target=batch)
-            th.start()
-            waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                              "'Lock' AND query LIKE '%supply_journal%'")
-            while True:  # until the batch waits on our key (a new transaction each look:
-                with shop.read() as conn:  # pg_stat_activity is fixed within one)
-                    if conn.execute(waiting).scalar_one():
-                        break
-                threading.Event().wait(0.01)
-            tx.commit()
-            other.close()
-            th.join()
-            assert isinstance(got[0], Conflict)
-            assert isinstance(got[1], ledger.HandOut) and got[1].remaining == 2
-            with shop.read() as conn:
-                left = {(r.card_id, r.good): r.handed_out for r in conn.execute(
-                    sa.select(t.entitlements)).all()}
-                journal = conn.execute(sa.select(t.journal.c.idem_key, t.journal.c.card_id)
-                                       ).all()
-            assert left[(c1, "milk")] == 1 and left[(c2, "milk")] == 0
-            assert left[(c2, "flour")] == 1
-            assert sorted(tuple(r) for r in journal) == [("K", c1), ("L", c2)]
-        finally:
-            shop.close()
+        th = threading.Thread(target=batch)
+        th.start()
+        waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                          "'Lock' AND query LIKE '%supply_journal%'")
+        while True:  # until the batch waits on our key (a new transaction each look:
+            with shop.read() as conn:  # pg_stat_activity is fixed within one)
+                if conn.execute(waiting).scalar_one():
+                    break
+            threading.Event().wait(0.01)
+        tx.commit()
+        other.close()
+        th.join()
+        assert isinstance(got[0], Conflict)
+        assert isinstance(got[1], ledger.HandOut) and got[1].remaining == 2
+        with shop.read() as conn:
+            left = {(r.card_id, r.good): r.handed_out for r in conn.execute(
+                sa.select(t.entitlements)).all()}
+            journal = conn.execute(sa.select(t.journal.c.idem_key, t.journal.c.card_id)
+                                   ).all()
+        assert left[(c1, "milk")] == 1 and left[(c2, "milk")] == 0
+        assert left[(c2, "flour")] == 1
+        assert sorted(tuple(r) for r in journal) == [("K", c1), ("L", c2)]
 
 
 @pytest.mark.pg
@@ -228,45 +236,38 @@ def test_pg_batch_probes_the_journal_by_index_as_it_grows() -> None:
     the journal is empty and still used after 3,000 rows (a fresh ledger before
     autovacuum analyses it), looks each key up in the journal's unique index on the
     connections the group commit holds; it used to hash a scan of the whole journal."""
-    with private_pg_schema(PG_URL or "") as url:
-        shop = Store(url)
-        try:
-            shop.migrate()
+    with _pg_shop() as shop:
+        cards = _cards(shop, "s", 300)
+        with shop.write() as conn:
+            conn.execute(sa.text("ANALYZE supply_entitlements; ANALYZE supply_journal"))
+        reqs = [HandOutRequest(f"k{i}", c, "milk", 1, "P1", P, AT, "t")
+                for i, c in enumerate(cards[:30])]
+        params = ([r.key for r in reqs], [r.at.replace(tzinfo=None) for r in reqs],
+                  [r.period for r in reqs], [r.point for r in reqs],
+                  [r.good for r in reqs], [r.quantity for r in reqs],
+                  [r.card for r in reqs], [r.actor for r in reqs])
+        sql = handouts._PG_BATCH
+        for n in range(1, 9):
+            sql = sql.replace("%s", f"${n}", 1)
+        explain = ("EXPLAIN EXECUTE batch(%s::varchar[], %s::timestamp[], %s::varchar[], "
+                   "%s::varchar[], %s::varchar[], %s::bigint[], %s::varchar[], "
+                   "%s::varchar[])")
+        with handouts._Connections(shop.engine).connection() as raw:
+            raw.execute("SET plan_cache_mode = force_generic_plan")
+            raw.execute(f"PREPARE batch AS {sql}")
+            psycopg.ClientCursor(raw).execute(explain, params)  # plan made and kept
             with shop.write() as conn:
-                ledger.set_good(conn, "milk", "Milk", "litre", 120)
-            cards = _cards(shop, "s", 300)
-            with shop.write() as conn:
-                conn.execute(sa.text("ANALYZE supply_entitlements; ANALYZE supply_journal"))
-            reqs = [HandOutRequest(f"k{i}", c, "milk", 1, "P1", P, AT, "t")
-                    for i, c in enumerate(cards[:30])]
-            params = ([r.key for r in reqs], [r.at.replace(tzinfo=None) for r in reqs],
-                      [r.period for r in reqs], [r.point for r in reqs],
-                      [r.good for r in reqs], [r.quantity for r in reqs],
-                      [r.card for r in reqs], [r.actor for r in reqs])
-            sql = handouts._PG_BATCH
-            for n in range(1, 9):
-                sql = sql.replace("%s", f"${n}", 1)
-            explain = ("EXPLAIN EXECUTE batch(%s::varchar[], %s::timestamp[], %s::varchar[], "
-                       "%s::varchar[], %s::varchar[], %s::bigint[], %s::varchar[], "
-                       "%s::varchar[])")
-            with handouts._Connections(shop.engine).connection() as raw:
-                raw.execute("SET plan_cache_mode = force_generic_plan")
-                raw.execute(f"PREPARE batch AS {sql}")
-                psycopg.ClientCursor(raw).execute(explain, params)  # plan made and kept
-                with shop.write() as conn:
-                    conn.execute(t.journal.insert(), [
-                        {"idem_key": f"old{i}", "at": AT, "period": P, "kind": "handout",
-                         "point_id": "P1", "good": "milk", "quantity": 1,
-                         "debit": "household:x", "credit": "point:P1", "card_id": "x",
-                         "price_cents": 120, "actor": "t"} for i in range(3000)])
-                plan = "\n".join(row[0] for row in psycopg.ClientCursor(raw).execute(
-                    explain, params))
-                raw.execute("DEALLOCATE batch")
-            assert "supply_journal_idem_key" in plan, plan
-            assert "Seq Scan on supply_journal" not in plan, plan
-            assert "Hash Anti Join" not in plan, plan
-        finally:
-            shop.close()
+                conn.execute(t.journal.insert(), [
+                    {"idem_key": f"old{i}", "at": AT, "period": P, "kind": "handout",
+                     "point_id": "P1", "good": "milk", "quantity": 1,
+                     "debit": "household:x", "credit": "point:P1", "card_id": "x",
+                     "price_cents": 120, "actor": "t"} for i in range(3000)])
+            plan = "\n".join(row[0] for row in psycopg.ClientCursor(raw).execute(
+                explain, params))
+            raw.execute("DEALLOCATE batch")
+        assert "supply_journal_idem_key" in plan, plan
+        assert "Seq Scan on supply_journal" not in plan, plan
+        assert "Hash Anti Join" not in plan, plan
 
 
 def test_failed_requests_write_nothing(shop: Store) -> None:
