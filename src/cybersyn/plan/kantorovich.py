@@ -29,7 +29,8 @@ TIE = 1e-9
 def kantorovich_plan(problem: PlanProblem, *, method: str = "auto", solver: str = "choose",
                      tol: float = 1e-9) -> PlanResult:
     """Solve Kantorovich's problem. method: "auto" (closed form when square, else LP),
-    "closed" or "lp"; solver: HiGHS "simplex", "ipm", "pdlp" or "choose" for the LP."""
+    "closed" or "lp"; solver: HiGHS "simplex", "ipm" (IPX), "ipx", "hipo", "pdlp" or "choose"
+    for the LP."""
     _check_targets(problem)
     problem.check_productive()
     if method == "auto":
