@@ -87,6 +87,8 @@ def insert_top(top: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """Insert values (m,) into the descending top-k records top[rows] (m, k), in place."""
     if top.shape[1] == 0 or rows.size == 0:
         return
+    enter = values > top[rows, -1]   # most values are below the k-th record: left alone
+    rows, values = rows[enter], values[enter]
     both = np.concatenate([top[rows], values[:, None]], axis=1)
     top[rows] = -np.sort(-both, axis=1)[:, : top.shape[1]]
 
@@ -317,12 +319,10 @@ class Detector:
         self.cexc[grp] = 0.0
         for j, k in enumerate(grp):
             b = big[j][~np.isnan(big[j])]
-            for v in np.sort(b)[::-1][: self.stop.shape[1]]:
-                insert_top(self.stop, np.array([k]), np.array([v]))
+            _seed(self.stop, k, b)
             peaks = _cusum_peaks(zz[j, settle:], p.cusum_drift)
             self.climit[k] = max(p.cusum_limit, max(peaks, default=0.0))
-            for v in sorted(peaks, reverse=True)[: self.ctop.shape[1]]:
-                insert_top(self.ctop, np.array([k]), np.array([v]))
+            _seed(self.ctop, k, np.array(peaks))
             lk = p.slope_lag
             a = max(settle, lk)
             top = float((np.abs(slopes[j, a:] - slopes[j, a - lk : w - lk]) / sds[j, a:]).max(
@@ -373,6 +373,12 @@ class Detector:
                 self.climit, self.gpos, self.gneg, self.gstart, self.pend_score, self.pend_t,
                 self.pend_err, self.last_signal, self.slring, self.slimit, self.gstart_neg,
                 self.stop, self.ctop, self.cexc, self.dtop]
+
+
+def _seed(top: np.ndarray, row: int, values: np.ndarray) -> None:
+    """Zeroed records top[row] (k,) := the k largest of values (m,), descending."""
+    best = np.sort(values)[::-1][: top.shape[1]]
+    top[row, : best.size] = best
 
 
 def _cusum_peaks(z: np.ndarray, drift: float) -> list[float]:
