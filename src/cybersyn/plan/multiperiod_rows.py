@@ -68,6 +68,7 @@ of upstream rows it then overloads (1,400 after 6 rounds) make each further mast
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import highspy
@@ -209,7 +210,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     deadline = time.monotonic() + time_limit
     solved = polished = False
     rounds = 0
-    tried: list[tuple[float, np.ndarray]] = []   # (λ, z) of every solved master
+    tried: deque[tuple[float, np.ndarray]] = deque(maxlen=SALVAGE_ROUNDS)   # last (λ, z)
     while rounds < MAX_ROUNDS:
         rows = _violated(d, x, z, capped, master.rows_of,
                          SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
@@ -244,7 +245,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
             break
     lower = _lower(d, xhat, lam, z, x) if solved else 0.0
     if not solved or (rounds and (master.rows_left or lower < (1 - 1e-6) * lam)):
-        for lam_i, z_i in tried[-SALVAGE_ROUNDS:]:   # out of time: salvage
+        for lam_i, z_i in tried:   # out of time: salvage
             low, z_a = _best_scaled(lt, d, xhat, lam_i, z_i,
                                     _lower(d, xhat, lam_i, z_i, _plan(lt, d, xhat, lam_i, z_i)))
             if low > lower:
