@@ -194,13 +194,14 @@ def test_each_round_gets_its_own_time_on_the_highs_clock(
     here: no test reads time)."""
     import cybersyn.plan.multiperiod_rows as rows
 
-    assert rows.round_time_limit(100.0, 5.0) == 105.0
-    assert rows.round_time_limit(100.0, 0.2) == 101.0   # at least one second
-    seen: list[tuple[float, float]] = []
+    highs_clock = 100.0   # a fake reading of HiGHS's run clock: arithmetic, not timing
+    assert rows.round_time_limit(highs_clock, 5.0) == 105.0
+    assert rows.round_time_limit(highs_clock, 0.2) == 101.0   # at least one second
+    seen: list[tuple[float, float]] = []   # (seconds left, the time_limit option set)
     solve = rows._Master.solve
 
     def spy(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
-        monkeypatch.setattr(self.h, "getRunTime", lambda: 100.0)   # clock already used
+        monkeypatch.setattr(self.h, "getRunTime", lambda: highs_clock)
         out = solve(self, seconds)
         seen.append((seconds, float(self.h.getOptionValue("time_limit")[1])))
         return out
@@ -209,8 +210,8 @@ def test_each_round_gets_its_own_time_on_the_highs_clock(
     multi_period_plan(_economy(120, 1, slack=0.9, cap=0.8),
                       MultiPeriodParams(depreciation=0.1, capital_ratio=3.0), time_limit=5.0)
     assert len(seen) >= 2
-    for seconds, limit in seen:
-        assert limit == rows.round_time_limit(100.0, seconds) > 100.0
+    for seconds, option in seen:
+        assert option == rows.round_time_limit(highs_clock, seconds) > highs_clock
 
 
 @pytest.mark.parametrize("solver", ["hipo", "ipx", "simplex"])
