@@ -19,6 +19,9 @@ tight) add cpu_seconds, load (1-min load average), value, proportional_value, du
 (recomputed from the plan's prices), certified_gap = (bound − value)/|bound| and
 gap_closed = (value − proportional)/(bound − proportional); their rel_gap is against the
 tangent LP's bound where it runs (peer_plan_value: the LP plan's true harmony).
+Five-year lines ask for a certified gap of 1e-6 (gap_target) within --five-year-seconds
+(default 270 s; time_limit in the line) and report the gap reached and the plan's largest
+relative violation of any limit.
 
 Published anchors: Samothrakis (PLoS ONE 2021) direct sparse solves for 55,000 goods in
 1.3–5.7 s; Cockshott (1990) claims plan balancing in O(N log N).
@@ -186,9 +189,13 @@ def _harmony_lp(n: int) -> dict[str, Any]:
             "plan_value": harmony_value(p, p.net_output(x))}
 
 
-MULTI_KEYS = ("cpu_seconds", "load", "method", "value", "gap", "max_violation")
+MULTI_KEYS = ("cpu_seconds", "load", "method", "value", "gap", "gap_target", "time_limit",
+              "max_violation")
 ONE_LP_SECONDS = 300.0   # HiGHS time limit of the one-LP peer (its status/gap is reported)
 MULTI_SECONDS = 270.0    # our time limit (the target is 5 min): past it, the best certified plan
+MULTI_SECONDS_ENV = "CYBERSYN_BENCH_FIVE_YEAR_SECONDS"   # --five-year-seconds, to the child
+MULTI_GAP = 1e-6         # certified relative gap asked of the 5-year plan (the 1e-6
+                         # for the one-period plan; the library's default is 1e-9)
 
 
 def _multi_ours(n: int) -> dict[str, Any]:
@@ -202,10 +209,12 @@ def _multi_ours(n: int) -> dict[str, Any]:
     p = _problem(n, slack=1.0)
     load = os.getloadavg()[0]
     t, c = time.perf_counter(), time.process_time()
-    r = multi_period_plan(p, MultiPeriodParams(periods=5), time_limit=MULTI_SECONDS)
+    seconds = float(os.environ.get(MULTI_SECONDS_ENV, MULTI_SECONDS))
+    r = multi_period_plan(p, MultiPeriodParams(periods=5), time_limit=seconds, gap=MULTI_GAP)
     sec, cpu = time.perf_counter() - t, time.process_time() - c
     return {"seconds": sec, "cpu_seconds": cpu, "nnz": int(p.A.nnz), "value": r.lam,
-            "gap": r.gap, "method": r.method, "max_violation": max_violation(r),
+            "gap": r.gap, "gap_target": MULTI_GAP, "time_limit": seconds, "method": r.method,
+            "max_violation": max_violation(r),
             "load": round((load + os.getloadavg()[0]) / 2, 2)}
 
 
@@ -320,7 +329,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="", help="Comma-separated n to run (default: all).")
     ap.add_argument("--harmony-gap", type=float, default=None,
                     help="Harmony's stopping gap (HarmonyParams.gap; default 1e-4).")
+    ap.add_argument("--five-year-seconds", type=float, default=None,
+                    help=f"The 5-year plan's time limit (default {MULTI_SECONDS:.0f} s).")
     args = ap.parse_args()
+    if args.five_year_seconds is not None:
+        os.environ[MULTI_SECONDS_ENV] = repr(args.five_year_seconds)
     if args.harmony_gap is not None:
         os.environ[HARMONY_GAP_ENV] = repr(args.harmony_gap)
     only = {t for t in args.only.split(",") if t}

@@ -321,3 +321,82 @@ def test_out_of_time_salvage_beats_every_uniform_scaling(
                   for a in np.linspace(0.0, 1.0, 21))
     assert r.lam >= uniform * (1 - 1e-9)
     assert_multi_period_feasible(r, params, default_capital(p.A, params.capital_ratio))
+
+
+@pytest.mark.parametrize(("n", "seed", "slack", "cap", "uncapped", "labour", "params"),
+                         [CASES[1], CASES[3], CASES[4]])
+def test_a_first_order_seed_ends_at_the_one_lp(
+        monkeypatch: pytest.MonkeyPatch, n: int, seed: int, slack: float, cap: float,
+        uncapped: float, labour: bool, params: MultiPeriodParams) -> None:
+    """Started from PDLP's rows and investments (`first_order_seed`), the master still ends
+    at the one LP's λ with a certified gap, and it started from the seed's rows."""
+    import cybersyn.plan.multiperiod as mp
+    import cybersyn.plan.multiperiod_rows as rows
+
+    seeds: list[object] = []
+    first = mp.first_order_seed
+
+    def spy(*a: object, **k: object) -> object:
+        out = first(*a, **k)  # type: ignore[arg-type]
+        seeds.append(out[0])
+        return out
+
+    monkeypatch.setattr(mp, "first_order_seed", spy)
+    p = _economy(n, seed, slack=slack, cap=cap, uncapped=uncapped, labour=labour)
+    ours, lp = _both(p, params, seed=True)
+    (start,) = seeds
+    assert isinstance(start, rows.Seed)
+    assert sum(a.size for a in start.rows) > 0
+    assert ours.lam == pytest.approx(lp.lam, rel=1e-6)
+    assert ours.gap <= 1e-7
+    assert_multi_period_feasible(ours, params, default_capital(p.A, params.capital_ratio))
+
+
+def test_reduced_costs_match_a_dense_inverse() -> None:
+    """`_reduced_costs` (iterative Leontief solves) against the investment columns written
+    out with a dense (I − A)⁻¹: column z_{s,j} has wₛ(Bkᵀv)ⱼ in year s's labour row,
+    G[i, j] in each capacity row (s, i) and −(1 − δ)^(t−1−s) in the rows (t, j), t > s."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    p = _economy(40, 12, slack=1.0, cap=1.0)
+    assert p.capacity is not None
+    T, n, keep = 4, 40, 0.93
+    rng = np.random.default_rng(12)
+    Bk = default_capital(p.A, 2.0)
+    d = rows.DynamicLp(sp.csr_matrix(p.A), p.labour, np.ones((T, n)), Bk, p.capacity, keep,
+                       np.full(T, 1e3))
+    w, r = rng.random(T), rng.random((T, n)) * (rng.random((T, n)) < 0.3)
+    L = np.linalg.inv(np.eye(n) - p.A.toarray())
+    G, v = L @ Bk.toarray(), L.T @ p.labour
+    _, cost, worth = rows._reduced_costs(Leontief(d.A, tol=1e-14), d, v, w, r)
+    for s in range(T - 1):
+        dense_cost = w[s] * (Bk.T @ v) + G.T @ r[s]
+        dense_worth = sum(keep ** (t - 1 - s) * r[t] for t in range(s + 1, T))
+        np.testing.assert_allclose(cost[s], dense_cost, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(worth[s], dense_worth, rtol=1e-12, atol=1e-15)
+
+
+def test_the_deadline_is_read_on_the_callers_clock() -> None:
+    """A clock that passes the deadline during the first master stops the loop after that
+    round, and the bounds returned still bracket the one LP's λ (a fake clock: no timing)."""
+    import cybersyn.plan.multiperiod_rows as rows
+
+    p = _economy(150, 10, slack=1.0, cap=1.0)
+    assert p.capacity is not None
+    params = MultiPeriodParams()
+    exact = multi_period_plan(p, params, method="lp")
+    T = params.periods
+    Bk = default_capital(p.A, params.capital_ratio)
+    d = rows.DynamicLp(sp.csr_matrix(p.A), p.labour, p.targets * 1.05 ** np.arange(T)[:, None],
+                       Bk, p.capacity, 1 - params.depreciation,
+                       p.labour_available * 1.02 ** np.arange(T))
+    readings = iter([0.0, 0.0])   # the deadline is set, the first round starts; then late
+
+    def clock() -> float:
+        return next(readings, 1e9)
+
+    rs = rows.solve_by_rows(d, time_limit=10.0, clock=clock)
+    assert rs is not None and rs.rounds == 1
+    assert rs.lower <= exact.lam * (1 + 1e-9)
+    assert exact.lam <= rs.upper * (1 + 1e-9)
+    assert rs.upper > rs.lower   # one round is not enough here: the gap is honest

@@ -19,8 +19,18 @@ HiGHS solves a master LP over a growing set of capacity rows; after each solve t
 plan is computed by sparse Leontief solves and every violated capacity row is added (rows
 are never dropped). Investment zₛⱼ pays only through capacity rows of product j in later
 years, so its column enters with them (a column without such rows has only costs, and 0
-is optimal for it). When no row is violated the master's solution is feasible for the
-whole LP, whose relaxation the master is: it is optimal.
+is optimal for it), or when its reduced cost at the master's duals is negative
+(`_priced`: the master may hold a row without every column of its product). When no row is
+violated and no column prices in, the master's solution is feasible for the whole LP and
+its duals for the whole dual: it is optimal. The loop stops earlier when the certificate
+below is already within `gap`.
+
+A seed (`Seed`, from a loose first-order solve of the one LP: `multiperiod.first_order_seed`)
+starts the master with the rows that solve found binding and the investments it used.
+Without one, the rows of years before the last enter at most ROW_BATCH a year per round;
+at n = 10⁴ that took many rounds of masters with thousands of dense rows. A seeded master
+that adds at most VERTEX_AT rows and columns in a round is nearly complete: it goes to a
+vertex (crossover) once and is re-solved from its basis by the dual simplex from then on.
 
 The answer is certified independently of the master, in closed form:
 - lower: the largest λ that the returned investments z allow (every capacity and labour
@@ -42,7 +52,7 @@ dense (6,000² at n = 10⁴, 7e10 flops per iteration; split: 9e8). Masters run 
 while rows are being found, and once more at `tol` when none is violated. Rows are divided
 by their use at λ = U (by their limit when that use is negligible) so that HiGHS's
 tolerances cost λ no more than about that. When no row is violated and the certified gap is
-still above GAP_TARGET, one crossover gives a vertex and exact duals and the dual simplex
+still above the target gap, one crossover gives a vertex and exact duals and the dual simplex
 (warm) ends the loop.
 
 Numerics that the certificate depends on: each investment column is measured in units of
@@ -60,15 +70,16 @@ Cost per round: one Leontief solve per year for the plan, one transposed solve p
 capacity row (its row of G = Lᵀeⱼ, then Bkᵀ), and the master LP, whose dense part is
 |rows of year t| × |products with rows after t| for t < T − 1: capacity rows of products
 upstream of many others in years before the last. Those rows are what limits the method:
-at n = 10⁴ the first master (5,577 rows, only last-year rows) takes 1.5 s, but the hundreds
-of upstream rows it then overloads (1,400 after 6 rounds) make each further master take
-30–270 s under HiPO (docs/plan.md gives the figures).
+each of them is dense in the normal equations, so a master with ~1,500 of them (n = 10⁴)
+factors at ~1.5e10 flops per interior-point iteration and takes 50–100 s under HiPO
+(docs/plan.md gives the figures).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -88,7 +99,9 @@ MASTER_SOLVER = "hipo"  # interior point without crossover ("hipo", "ipx"), or "
 SALVAGE_ROUNDS = 5   # last solved masters whose investments the salvage scales
 ROUND_TOL = 1e-7     # interior point tolerance while rows are still being found
 LAM_BLOCK = 64       # capacity rows per copy of λ in the master (no dense column)
-GAP_TARGET = 1e-9    # certified relative gap below which the interior answer is kept
+VERTEX_AT = 200      # a seeded master that adds at most this many rows and columns goes
+                     # to a vertex (crossover) and on by warm dual simplex
+GAP_TARGET = 1e-9    # certified relative gap at which the loop stops (default `gap`)
 LEONTIEF_TOL = 1e-13  # relative residual of the iterative Leontief solves (plan, x̂, rows of G)
 
 
@@ -146,6 +159,16 @@ class RowGenSolution:
         return (self.upper - self.lower) / max(abs(self.upper), 1e-300)
 
 
+@dataclass(frozen=True)
+class Seed:
+    """Where the master starts (`multiperiod.first_order_seed`): rows (T,) arrays of
+    products whose capacity row of year t enters at once; cols (T − 1,) arrays of products
+    whose investment column of year s enters at once (capped products only)."""
+
+    rows: list[np.ndarray]
+    cols: list[np.ndarray]
+
+
 class _Rows:
     """Rows of G = L Bk, computed on demand (one transposed Leontief solve each), cached."""
 
@@ -181,19 +204,26 @@ def upper_bound_at_zero(d: DynamicLp, xhat: np.ndarray, v: np.ndarray) -> float:
     return float(min(bounds))
 
 
-def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.0
-                  ) -> RowGenSolution | None:
+def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.0,
+                  seed: Seed | None = None, gap: float = GAP_TARGET,
+                  clock: Callable[[], float] = time.monotonic) -> RowGenSolution | None:
     """Solve the T-year LP by row generation (module docstring). None when nothing bounds λ
     in the first year (labour unlimited and no capacity used): the caller then solves the
     one big LP, which explains an unbounded plan.
 
     The master is solved by HiGHS's interior point without crossover: its answer is central
     on the optimal face (investment spread over years and products), which overloads far
-    fewer capacity rows outside the master than a vertex does. Once no row is violated, if
-    the certified gap is above GAP_TARGET, one crossover gives a vertex and exact duals, and
-    the dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
+    fewer capacity rows outside the master than a vertex does. The loop stops as soon as
+    the certified relative gap is at most `gap`; if it is still above once no row is
+    violated and no column prices in, one crossover gives a vertex and exact duals, and the
+    dual simplex (warm) finishes. Past `time_limit` seconds the best plan found so far
     is returned with its certified bounds (the best of the last masters' investments, each
-    scaled per year, `_best_scaled`; the plan without investment if that is better)."""
+    scaled per year, `_best_scaled`; the plan without investment if that is better).
+
+    Investment columns enter when a row of a later year of their product enters, and when
+    their reduced cost at the master's duals is negative (`_priced`); `seed` (rows and
+    columns from a first-order solve of the one LP) starts the master near the optimal
+    set of rows instead of growing it ROW_BATCH rows a year per round."""
     T, n = d.T, d.n
     lt = Leontief(d.A, tol=LEONTIEF_TOL)
     xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
@@ -203,35 +233,43 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         return None
     capped = np.isfinite(d.K0)
     master = _Master(d, xhat, v, U, _Rows(lt, d.Bk), tol)
+    if seed is not None:
+        for s in range(T - 1):
+            master.add_cols(s, np.unique(seed.cols[s][capped[seed.cols[s]]]))
+        master.add_rows([np.unique(a[capped[a]]) for a in seed.rows])
     z = np.zeros((T, n))
     x = U * xhat
     w, r = np.zeros(T), np.zeros((T, n))
     lam = U
-    deadline = time.monotonic() + time_limit
+    empty = np.zeros(0, np.int64)
+    deadline = clock() + time_limit   # seconds on `clock` (the caller's, injectable)
     solved = polished = False
     rounds = 0
     tried: deque[tuple[float, np.ndarray]] = deque(maxlen=SALVAGE_ROUNDS)   # last (λ, z)
     while rounds < MAX_ROUNDS:
-        rows = _violated(d, x, z, capped, master.rows_of,
-                         SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
-        if solved and not any(a.size for a in rows):
+        rows = (_violated(d, x, z, capped, master.rows_of,
+                          SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
+                if solved or seed is None else [empty] * T)   # a seed: solve it first
+        cols = (_priced(lt, d, v, w, r, master.cols_of, ROUND_TOL if master.loose else DUAL_TOL)
+                if solved else [empty] * (T - 1))
+        if solved and not any(a.size for a in rows) and not any(a.size for a in cols):
             if master.loose:   # rows found at ROUND_TOL: re-solve to the full tolerance
                 master.tighten()
             elif polished or master.vertex:
                 break
-            else:
-                lower = _lower(d, xhat, lam, z, x)
-                upper = _upper(lt, d, xhat, v, U, w, r)[1]
-                if upper - lower <= GAP_TARGET * upper:
-                    break
+            else:   # every row and column is in, yet the certificate is above `gap`
                 master.polish()
                 polished = True
-        for s in range(T - 1):   # investments that rows of later years call for
-            later = np.unique(np.concatenate([rows[t] for t in range(s + 1, T)]))
+        added = sum(a.size for a in rows) + sum(a.size for a in cols)
+        if seed is not None and solved and not master.vertex and 0 < added <= VERTEX_AT:
+            master.polish()   # a seeded master that is nearly complete: warm simplex from here
+            polished = True
+        for s in range(T - 1):   # investments that rows of later years or prices call for
+            later = np.unique(np.concatenate([rows[t] for t in range(s + 1, T)] + [cols[s]]))
             master.add_cols(s, np.setdiff1d(later, master.cols_of[s], assume_unique=True))
         master.add_rows(rows)
         rounds += 1
-        out = master.solve(deadline - time.monotonic())
+        out = master.solve(deadline - clock())
         if out is None:   # out of time: keep the last solved round
             master.rows_left = True
             break
@@ -240,7 +278,10 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         w, r = master.duals()
         x = _plan(lt, d, xhat, lam, z)
         solved = True
-        if time.monotonic() > deadline:
+        upper = _upper(lt, d, xhat, v, U, w, r)[1]
+        if upper - _lower(d, xhat, lam, z, x) <= gap * upper:
+            break   # certified: the rows and columns still out cannot matter more
+        if clock() > deadline:
             master.rows_left = True
             break
     lower = _lower(d, xhat, lam, z, x) if solved else 0.0
@@ -593,6 +634,31 @@ def _lower(d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray, x: np.ndar
     return max(best, 0.0)
 
 
+def _reduced_costs(lt: Leontief, d: DynamicLp, v: np.ndarray, w: np.ndarray, r: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of every investment column z_{s,j} at duals w (T,), r (T, n): Lᵀrₜ (T, n); the cost
+    Bkᵀ(wₛv + Lᵀrₛ) and the worth Σᵤ₍ᵤ>ₛ₎ (1 − δ)^(u−1−s) rᵤ, both (T − 1, n), in λ per
+    unit of new capacity; the reduced cost is cost − worth."""
+    T = d.T
+    lr = np.stack([lt.solve(r[t], transpose=True) if r[t].any() else np.zeros(d.n)
+                   for t in range(T)])
+    cost = np.array([d.Bk.T @ (w[t] * v + lr[t]) for t in range(T - 1)])
+    worth = np.array([sum((d.keep ** (u - 1 - t) * r[u] for u in range(t + 1, T)),
+                          np.zeros(d.n)) for t in range(T - 1)])
+    return lr, cost.reshape(T - 1, d.n), worth.reshape(T - 1, d.n)
+
+
+def _priced(lt: Leontief, d: DynamicLp, v: np.ndarray, w: np.ndarray, r: np.ndarray,
+            have: list[np.ndarray], rel: float) -> list[np.ndarray]:
+    """Per year s < T − 1, the capped products not in `have[s]` whose investment column has
+    a reduced cost below −rel of its cost or worth at the master's duals: the columns that
+    would raise λ if they entered (rel: the master's own tolerance)."""
+    _, cost, worth = _reduced_costs(lt, d, v, w, r)
+    red = cost - worth
+    bad = np.isfinite(d.K0)[None, :] & (red < -rel * np.maximum(cost, worth))
+    return [np.setdiff1d(np.flatnonzero(bad[s]), have[s]) for s in range(d.T - 1)]
+
+
 def _upper(lt: Leontief, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float,
            w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     """Prices p (T, n) = w v + Lᵀr and the weak-duality bound on λ (module docstring),
@@ -601,11 +667,9 @@ def _upper(lt: Leontief, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float
     w = w.copy()
     capped = np.isfinite(d.K0)
     BkTv = d.Bk.T @ v
-    lr = np.stack([lt.solve(r[t], transpose=True) if r[t].any() else np.zeros(d.n)
-                   for t in range(T)])
+    lr, costs, worths = _reduced_costs(lt, d, v, w, r)
     for t in range(T - 1):
-        later = sum(d.keep ** (u - 1 - t) * r[u] for u in range(t + 1, T))
-        cost = np.asarray(d.Bk.T @ (w[t] * v + lr[t]))
+        cost, later = costs[t], worths[t]
         red = cost - later
         short = capped & (red < 0)
         if np.isfinite(d.labour[t]) and short.any() and np.all(BkTv[short] > 0):
