@@ -99,7 +99,7 @@ MASTER_SOLVER = "hipo"  # interior point without crossover ("hipo", "ipx"), or "
 SALVAGE_ROUNDS = 5   # last solved masters whose investments the salvage scales
 ROUND_TOL = 1e-7     # interior point tolerance while rows are still being found
 LAM_BLOCK = 64       # capacity rows per copy of λ in the master (no dense column)
-VERTEX_AT = 200      # a seeded master that adds at most this many rows and columns goes
+VERTEX_AT = 1000     # a seeded master that adds at most this many rows and columns goes
                      # to a vertex (crossover) and on by warm dual simplex
 GAP_TARGET = 1e-9    # certified relative gap at which the loop stops (default `gap`)
 LEONTIEF_TOL = 1e-13  # relative residual of the iterative Leontief solves (plan, x̂, rows of G)
