@@ -240,6 +240,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     z = np.zeros((T, n))
     x = U * xhat
     w, r = np.zeros(T), np.zeros((T, n))
+    rc = _reduced_costs(lt, d, v, w, r)   # at w = r = 0 (no solve); read once solved
     lam = U
     empty = np.zeros(0, np.int64)
     deadline = clock() + time_limit   # seconds on `clock` (the caller's, injectable)
@@ -250,7 +251,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         rows = (_violated(d, x, z, capped, master.rows_of,
                           SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
                 if solved or seed is None else [empty] * T)   # a seed: solve it first
-        cols = (_priced(lt, d, v, w, r, master.cols_of, ROUND_TOL if master.loose else DUAL_TOL)
+        cols = (_priced(d, rc, master.cols_of, ROUND_TOL if master.loose else DUAL_TOL)
                 if solved else [empty] * (T - 1))
         if solved and not any(a.size for a in rows) and not any(a.size for a in cols):
             if master.loose:   # rows found at ROUND_TOL: re-solve to the full tolerance
@@ -277,8 +278,9 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         tried.append((lam, z))
         w, r = master.duals()
         x = _plan(lt, d, xhat, lam, z)
+        rc = _reduced_costs(lt, d, v, w, r)   # once a round: the pricing and the bound
         solved = True
-        upper = _upper(lt, d, xhat, v, U, w, r)[1]
+        upper = _upper(d, xhat, v, U, w, r, rc)[1]
         if upper - _lower(d, xhat, lam, z, x) <= gap * upper:
             break   # certified: the rows and columns still out cannot matter more
         if clock() > deadline:
@@ -294,7 +296,7 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         if not solved:
             lower, z = _best_scaled(lt, d, xhat, lam, z, lower)
     x = _plan(lt, d, xhat, lower, z)
-    prices, upper = _upper(lt, d, xhat, v, U, w, r) if solved else (np.zeros((T, n)), U)
+    prices, upper = _upper(d, xhat, v, U, w, r, rc) if solved else (np.zeros((T, n)), U)
     return RowGenSolution(lower, x, z, w, r, prices, lower, upper, rounds,
                           int(sum(a.size for a in master.rows_of)))
 
@@ -648,26 +650,28 @@ def _reduced_costs(lt: Leontief, d: DynamicLp, v: np.ndarray, w: np.ndarray, r: 
     return lr, cost.reshape(T - 1, d.n), worth.reshape(T - 1, d.n)
 
 
-def _priced(lt: Leontief, d: DynamicLp, v: np.ndarray, w: np.ndarray, r: np.ndarray,
+def _priced(d: DynamicLp, rc: tuple[np.ndarray, np.ndarray, np.ndarray],
             have: list[np.ndarray], rel: float) -> list[np.ndarray]:
     """Per year s < T − 1, the capped products not in `have[s]` whose investment column has
     a reduced cost below −rel of its cost or worth at the master's duals: the columns that
-    would raise λ if they entered (rel: the master's own tolerance)."""
-    _, cost, worth = _reduced_costs(lt, d, v, w, r)
+    would raise λ if they entered (rel: the master's own tolerance; rc: `_reduced_costs`)."""
+    _, cost, worth = rc
     red = cost - worth
     bad = np.isfinite(d.K0)[None, :] & (red < -rel * np.maximum(cost, worth))
     return [np.setdiff1d(np.flatnonzero(bad[s]), have[s]) for s in range(d.T - 1)]
 
 
-def _upper(lt: Leontief, d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float,
-           w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
+def _upper(d: DynamicLp, xhat: np.ndarray, v: np.ndarray, U: float, w: np.ndarray,
+           r: np.ndarray, rc: tuple[np.ndarray, np.ndarray, np.ndarray]
+           ) -> tuple[np.ndarray, float]:
     """Prices p (T, n) = w v + Lᵀr and the weak-duality bound on λ (module docstring),
-    after raising wₜ to make every investment column dual-feasible."""
+    after raising wₜ to make every investment column dual-feasible; rc: `_reduced_costs` at
+    (w, r)."""
     T = d.T
     w = w.copy()
     capped = np.isfinite(d.K0)
     BkTv = d.Bk.T @ v
-    lr, costs, worths = _reduced_costs(lt, d, v, w, r)
+    lr, costs, worths = rc
     for t in range(T - 1):
         cost, later = costs[t], worths[t]
         red = cost - later
