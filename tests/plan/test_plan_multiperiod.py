@@ -148,6 +148,9 @@ def test_unbounded_plan_is_still_explained() -> None:
         multi_period_plan(p, MultiPeriodParams(periods=3))
     with pytest.raises(InvalidInput, match="method must be"):
         multi_period_plan(p, MultiPeriodParams(periods=3), method="magic")
+    for gap in (-1e-6, 1.0, float("nan")):
+        with pytest.raises(InvalidInput, match="gap must be"):
+            multi_period_plan(p, MultiPeriodParams(periods=3), gap=gap)
 
 
 def test_out_of_time_returns_a_feasible_plan_with_valid_bounds(

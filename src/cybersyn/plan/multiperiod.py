@@ -129,6 +129,8 @@ def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = N
     products on). gap: the certified relative gap of λ at which "rows" stops."""
     if method not in ("rows", "lp"):
         raise InvalidInput(f"method must be 'rows' or 'lp', got {method!r}")
+    if not 0.0 <= gap < 1.0:
+        raise InvalidInput(f"gap must be a relative gap in [0, 1), got {gap!r}")
     params = params or MultiPeriodParams()
     p = problem
     if not p.square:
@@ -184,8 +186,10 @@ def first_order_seed(p: PlanProblem, params: MultiPeriodParams, tt: np.ndarray,
     sol = h.getSolution()
     if not (sol.value_valid and sol.dual_valid):
         return None, used
-    col, dual = np.asarray(sol.col_value), -np.asarray(sol.row_dual)   # λ per unit, ≥ 0
-    per = n + int(np.isfinite(labour[0])) + capped.size
+    # |dual|: λ per unit of capacity (PDLP's postsolved duals of these ≤ rows came out ≤ 0,
+    # the simplex's ≥ 0, for the same maximisation)
+    col, dual = np.asarray(sol.col_value), np.abs(np.asarray(sol.row_dual))
+    per = _rows_per_year(n, labour, capped)
     r = np.stack([dual[(t + 1) * per - capped.size:(t + 1) * per] for t in range(T)])
     z = np.maximum(col[T * n:2 * T * n].reshape(T, n), 0.0)
     rows = [capped[r[t] > SEED_REL * max(float(r.max()), 1e-300)] for t in range(T)]
@@ -244,6 +248,11 @@ def _targets(p: PlanProblem, params: MultiPeriodParams, targets: np.ndarray | No
     return tt
 
 
+def _rows_per_year(n: int, labour: np.ndarray, capped: np.ndarray) -> int:
+    """Rows of one year in `_build`'s LP: balance (n), labour (if finite), capacity."""
+    return n + int(np.isfinite(labour[0])) + int(capped.size)
+
+
 def _build(p: PlanProblem, params: MultiPeriodParams, tt: np.ndarray, Bk: sp.csr_matrix,
            labour: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, np.ndarray,
                                         np.ndarray]:
@@ -297,7 +306,7 @@ def _result(p: PlanProblem, params: MultiPeriodParams, sol: object, tt: np.ndarr
         K[t] = keep * K[t - 1] + zs[t - 1]
     net = xs - (p.A @ xs.T).T - (Bk @ zs.T).T
     duals = sol.row_dual  # type: ignore[attr-defined]
-    per = n + int(np.isfinite(labour[0])) + capped.size
+    per = _rows_per_year(n, labour, capped)
     prices = np.stack([np.maximum(-duals[t * per: t * per + n], 0.0) for t in range(T)])
     binding = tuple(_year_binding(p, duals[t * per + n: (t + 1) * per], labour[t], capped, K[t])
                     for t in range(T))
