@@ -16,8 +16,10 @@ The LP of `multiperiod` then lives in (λ, z) alone (v = Lᵀl the labour values
 U = the first year's bound at z = 0 (investment only adds to the use of labour and capacity,
 so U bounds every plan). G is dense, but only the capacity rows that bind are needed:
 HiGHS solves a master LP over a growing set of capacity rows; after each solve the whole
-plan is computed by sparse Leontief solves and every violated capacity row is added (rows
-are never dropped). Investment zₛⱼ pays only through capacity rows of product j in later
+plan is computed by sparse Leontief solves and every violated capacity row is added. Dense
+rows the master leaves far from binding (`_purgeable`: no dual, room in the plan even grown
+to the upper bound) are deleted, each row at most once, so the loop cannot cycle; at
+n = 10⁴ this keeps ~900 dense rows in the master instead of ~1,800. Investment zₛⱼ pays only through capacity rows of product j in later
 years, so its column enters with them (a column without such rows has only costs, and 0
 is optimal for it), or when its reduced cost at the master's duals is negative
 (`_priced`: the master may hold a row without every column of its product). When no row is
@@ -34,12 +36,15 @@ vertex (crossover) once and is re-solved from its basis by the dual simplex from
 
 The answer is certified independently of the master, in closed form:
 - lower: the largest λ that the returned investments z allow (every capacity and labour
-  row checked on the exact plan), which is the λ returned;
+  row checked on the exact plan), which is the λ returned; z is the best of every round's
+  investments and their repair (`_repaired`: each year's overloaded capacity bought by
+  investing a year earlier), so a master that lacks a few rows still certifies most of λ;
 - upper: the master's duals (w per hour, r per unit of capacity) made dual-feasible for
   every investment column (raising wₜ where a column's reduced cost is positive; with
   unlimited labour, reduced costs within DUAL_TOL relative are accepted as HiGHS's own
   tolerance, anything larger falls back to U), giving
-  λ ≤ (Σ wₜLₜ + Σ rₜⱼ(1 − δ)ᵗK₀ⱼ) / (Σ wₜ v·tₜ + Σ rₜ·x̂ₜ)  (weak duality), and λ ≤ U.
+  λ ≤ (Σ wₜLₜ + Σ rₜⱼ(1 − δ)ᵗK₀ⱼ) / (Σ wₜ v·tₜ + Σ rₜ·x̂ₜ)  (weak duality), and λ ≤ U;
+  the least over the rounds.
 gap = (upper − lower) / upper.
 
 How the master is solved: HiGHS's interior point without crossover, so each answer is
@@ -77,6 +82,7 @@ factors at ~1.5e10 flops per interior-point iteration and takes 50–100 s under
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -87,7 +93,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from cybersyn.plan.leontief import Leontief
-from cybersyn.plan.lp import INF, _raise_for
+from cybersyn.plan.lp import INF
+
+log = logging.getLogger(__name__)
 
 FEAS_TOL = 1e-9      # relative violation of a capacity row that counts as violated
 ROW_BATCH = 100      # most capacity rows of years before the last added per round
@@ -101,7 +109,10 @@ ROUND_TOL = 1e-7     # interior point tolerance while rows are still being found
 LAM_BLOCK = 64       # capacity rows per copy of λ in the master (no dense column)
 VERTEX_AT = 1000     # a seeded master that adds at most this many rows and columns goes
                      # to a vertex (crossover) and on by warm dual simplex
+PURGE_DUAL = 1e-6    # a dense row leaves the master with a dual below this share of the largest
+PURGE_SLACK = 1e-3   # and this much room (share of its use at λ = U) in the master's plan
 GAP_TARGET = 1e-9    # certified relative gap at which the loop stops (default `gap`)
+REPAIR_MARGIN = 1e-12  # share of a row's limit left free when `_repaired` invests for it
 LEONTIEF_TOL = 1e-13  # relative residual of the iterative Leontief solves (plan, x̂, rows of G)
 
 
@@ -241,12 +252,14 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
     x = U * xhat
     w, r = np.zeros(T), np.zeros((T, n))
     rc = _reduced_costs(lt, d, v, w, r)   # at w = r = 0 (no solve); read once solved
-    lam = U
+    lam = upper = U
+    lower, best = 0.0, z   # the best certified λ and its investments
     empty = np.zeros(0, np.int64)
     deadline = clock() + time_limit   # seconds on `clock` (the caller's, injectable)
     solved = polished = False
     rounds = 0
     tried: deque[tuple[float, np.ndarray]] = deque(maxlen=SALVAGE_ROUNDS)   # last (λ, z)
+    purged = np.zeros((T, n), bool)   # rows purged once are never purged again (no cycling)
     while rounds < MAX_ROUNDS:
         rows = (_violated(d, x, z, capped, master.rows_of,
                           SEED_BATCH if rounds == 0 else ROW_BATCH, U * xhat)
@@ -262,6 +275,13 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
                 master.polish()
                 polished = True
         added = sum(a.size for a in rows) + sum(a.size for a in cols)
+        if solved and added and not master.vertex:   # rows far from binding leave
+            out = [a[~purged[t][a]] for t, a in enumerate(
+                _purgeable(d, x, z, r, master.rows_of, U * xhat, upper / max(lam, 1e-300)))]
+            for t, a in enumerate(out):
+                purged[t][a] = True
+            log.info("purge rows %s", [a.size for a in out])
+            master.purge(out)
         if seed is not None and solved and not master.vertex and 0 < added <= VERTEX_AT:
             master.polish()   # a seeded master that is nearly complete: warm simplex from here
             polished = True
@@ -280,13 +300,19 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         x = _plan(lt, d, xhat, lam, z)
         rc = _reduced_costs(lt, d, v, w, r)   # once a round: the pricing and the bound
         solved = True
-        upper = _upper(d, xhat, v, U, w, r, rc)[1]
-        if upper - _lower(d, xhat, lam, z, x) <= gap * upper:
+        upper = min(upper, _upper(d, xhat, v, U, w, r, rc)[1])
+        low, z_low = _certified(lt, d, xhat, lam, z, x)
+        if low > lower:
+            lower, best = low, z_low
+        log.info("round %d: %.1f s left, rows %s, cols %s, λ %.10f, lower %.10f, upper %.10f",
+                 rounds, deadline - clock(), [a.size for a in master.rows_of],
+                 [a.size for a in master.cols_of[:T - 1]], lam, low, upper)
+        if upper - lower <= gap * upper:
             break   # certified: the rows and columns still out cannot matter more
         if clock() > deadline:
             master.rows_left = True
             break
-    lower = _lower(d, xhat, lam, z, x) if solved else 0.0
+    z = best
     if not solved or (rounds and (master.rows_left or lower < (1 - 1e-6) * lam)):
         for lam_i, z_i in tried:   # out of time: salvage
             low, z_a = _best_scaled(lt, d, xhat, lam_i, z_i,
@@ -296,9 +322,44 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
         if not solved:
             lower, z = _best_scaled(lt, d, xhat, lam, z, lower)
     x = _plan(lt, d, xhat, lower, z)
-    prices, upper = _upper(d, xhat, v, U, w, r, rc) if solved else (np.zeros((T, n)), U)
+    prices = _upper(d, xhat, v, U, w, r, rc)[0] if solved else np.zeros((T, n))
     return RowGenSolution(lower, x, z, w, r, prices, lower, upper, rounds,
                           int(sum(a.size for a in master.rows_of)))
+
+
+def _certified(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray,
+               x: np.ndarray) -> tuple[float, np.ndarray]:
+    """(λ', z'): the better of the master's investments z (plan x at λ) and `_repaired`
+    ones, each with the largest λ' it allows on the exact plan (`_lower`)."""
+    low = _lower(d, xhat, lam, z, x)
+    if low >= lam:
+        return low, z
+    z_r = _repaired(lt, d, xhat, lam, z)
+    low_r = _lower(d, xhat, lam, z_r, _plan(lt, d, xhat, lam, z_r))
+    return (low_r, z_r) if low_r > low else (low, z)
+
+
+def _repaired(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray
+              ) -> np.ndarray:
+    """z (T, n) with every capacity row of years 1.. that the plan at λ overloads given more
+    capacity by investing the shortfall (and REPAIR_MARGIN of the row's limit) one year
+    earlier: a master that lacks a few rows leaves them overloaded by a little, and `_lower`
+    alone would cut λ for it by the overload over the row's use at λ (often most of λ when
+    the product is mostly used for investment). Years are done from the last back, each
+    taking the extra goods of the investments made for the year after it (one Leontief
+    solve a year); overloads left in year 0 (K₀ is given) and labour are `_lower`'s."""
+    z = z.copy()
+    capped = np.isfinite(d.K0)
+    for t in range(d.T - 1, 0, -1):
+        x = lam * xhat[t]
+        if z[t].any():
+            x = x + lt.solve(np.asarray(d.Bk @ z[t]))
+        K = d.capacity(z)[t]
+        short = np.zeros(d.n)
+        short[capped] = x[capped] - K[capped]
+        short[capped] += REPAIR_MARGIN * np.abs(K[capped])
+        z[t - 1] += np.where(short > REPAIR_MARGIN * np.abs(K) * 2, short, 0.0)
+    return z
 
 
 def _best_scaled(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.ndarray,
@@ -356,6 +417,27 @@ def _scales_lp(d: DynamicLp, xhat: np.ndarray, z: np.ndarray, gz: np.ndarray
         return None
     alpha: np.ndarray = np.clip(np.asarray(h.getSolution().col_value)[1:], 0.0, 1.0)
     return alpha
+
+
+def _purgeable(d: DynamicLp, x: np.ndarray, z: np.ndarray, r: np.ndarray,
+               rows_of: list[np.ndarray], use: np.ndarray, grow: float) -> list[np.ndarray]:
+    """Per year, the master's capacity rows that are far from binding: of years before the
+    last (the dense ones), with a dual r (T, n) below PURGE_DUAL of the largest and the
+    plan x (T, n), grown by `grow` (the upper bound over the master's λ, ≥ 1: a master that
+    lacks columns stops short, and its rows would bind nearer the optimum), at least
+    PURGE_SLACK of the row's use at λ = U (`use`) below the limit."""
+    K = d.capacity(z)
+    rmax = max(float(r.max(initial=0.0)), 1e-300)
+    out = []
+    for t in range(d.T):
+        js = rows_of[t]
+        if t == d.T - 1 or not js.size:
+            out.append(js[:0])
+            continue
+        scale = np.maximum(np.minimum(np.maximum(K[t][js], 1.0), use[t][js]), 1e-300)
+        slack = (K[t][js] - max(grow, 1.0) * x[t][js]) / scale
+        out.append(js[(r[t][js] < PURGE_DUAL * rmax) & (slack > PURGE_SLACK)])
+    return out
 
 
 def _violated(d: DynamicLp, x: np.ndarray, z: np.ndarray, capped: np.ndarray,
@@ -546,6 +628,24 @@ class _Master:
         self.div = np.concatenate([self.div, div])
         self.nrow += k
 
+    def purge(self, rows: list[np.ndarray]) -> None:
+        """Delete the capacity rows of products rows[t] in year t (HiGHS keeps the order
+        of the other rows; their ids here shift down)."""
+        gone = [np.isin(self.rows_of[t], rows[t]) for t in range(self.d.T)]
+        drop = np.sort(np.concatenate([self.row_id[t][g] for t, g in enumerate(gone)]))
+        if not drop.size:
+            return
+        self.h.deleteRows(int(drop.size), drop.astype(np.int32))
+        keep = np.ones(self.nrow, bool)
+        keep[drop] = False
+        new = np.cumsum(keep) - 1
+        for t, g in enumerate(gone):
+            self.rows_of[t], self.row_id[t] = self.rows_of[t][~g], new[self.row_id[t][~g]]
+        self.labour_row = np.where(self.labour_row >= 0, new[np.maximum(self.labour_row, 0)],
+                                   -1)
+        self.div = self.div[keep]
+        self.nrow = int(keep.sum())
+
     def tighten(self) -> None:
         """From the next solve on: the interior point to `tol` (the rows are all in)."""
         self.h.setOptionValue("ipm_optimality_tolerance", self.tol)
@@ -557,13 +657,17 @@ class _Master:
         self.vertex = True
 
     def solve(self, seconds: float) -> tuple[float, np.ndarray] | None:
-        """(λ, z (T, n)) of the master, None if HiGHS ran out of time."""
+        """(λ, z (T, n)) of the master, None if HiGHS ran out of time or failed (the
+        master is always feasible, λ = 0 and z = 0, and bounded by U: any other status is
+        the solver's, and the caller keeps what it has certified)."""
         self.h.setOptionValue("time_limit", round_time_limit(self.h.getRunTime(), seconds))
         self.h.run()
         status = self.h.modelStatusToString(self.h.getModelStatus())
-        if status == "Time limit reached":
+        if status != "Optimal":
+            if status != "Time limit reached":
+                log.warning("a master stopped with HiGHS status %r: keeping the best "
+                            "certified plan so far", status)
             return None
-        _raise_for(status, "the multi-period plan")
         if self.vertex:
             self.h.setOptionValue("solver", "simplex")
         col = np.asarray(self.h.getSolution().col_value)
