@@ -3,6 +3,8 @@ full x, z, λ model) on small random economies, and every plan checked feasible.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -405,16 +407,23 @@ def test_the_deadline_is_read_on_the_callers_clock() -> None:
     assert rs.upper > rs.lower   # one round is not enough here: the gap is honest
 
 
-def _dynamic(p: PlanProblem, params: MultiPeriodParams) -> object:
+def _row_setup(p: PlanProblem, params: MultiPeriodParams) -> tuple[Any, Leontief, np.ndarray,
+                                                                   np.ndarray, float]:
+    """(DynamicLp, Leontief, x̂ (T, n), labour values v (n,), U) as `solve_by_rows` makes
+    them, for tests that drive a master by hand."""
     import cybersyn.plan.multiperiod_rows as rows
 
     assert p.capacity is not None
     T = params.periods
-    return rows.DynamicLp(sp.csr_matrix(p.A), p.labour,
-                          p.targets * (1 + params.target_growth) ** np.arange(T)[:, None],
-                          default_capital(p.A, params.capital_ratio), p.capacity,
-                          1 - params.depreciation,
-                          p.labour_available * (1 + params.labour_growth) ** np.arange(T))
+    d = rows.DynamicLp(sp.csr_matrix(p.A), p.labour,
+                       p.targets * (1 + params.target_growth) ** np.arange(T)[:, None],
+                       default_capital(p.A, params.capital_ratio), p.capacity,
+                       1 - params.depreciation,
+                       p.labour_available * (1 + params.labour_growth) ** np.arange(T))
+    lt = Leontief(d.A, tol=1e-13)
+    xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
+    v = lt.solve(d.l, transpose=True)
+    return d, lt, xhat, v, rows.upper_bound_at_zero(d, xhat, v)
 
 
 def test_a_purged_master_is_the_master_built_without_those_rows() -> None:
@@ -423,15 +432,8 @@ def test_a_purged_master_is_the_master_built_without_those_rows() -> None:
     the same optimum as a master built from the remaining rows alone."""
     import cybersyn.plan.multiperiod_rows as rows
 
-    p = _economy(120, 21, slack=1.0, cap=0.9)
-    params = MultiPeriodParams()
-    d = _dynamic(p, params)
-    assert isinstance(d, rows.DynamicLp)
+    d, lt, xhat, v, U = _row_setup(_economy(120, 21, slack=1.0, cap=0.9), MultiPeriodParams())
     T, n = d.T, d.n
-    lt = Leontief(d.A, tol=1e-13)
-    xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
-    v = lt.solve(d.l, transpose=True)
-    U = rows.upper_bound_at_zero(d, xhat, v)
     rng = np.random.default_rng(21)
     all_rows = [np.sort(rng.choice(n, 30, replace=False)) for _ in range(T)]
     cols = [np.arange(n)] * (T - 1)
@@ -495,14 +497,8 @@ def test_repaired_investments_leave_no_row_overloaded_after_the_first_year() -> 
     is overloaded on the exact plan, and what it certifies is checked there (`_lower`)."""
     import cybersyn.plan.multiperiod_rows as rows
 
-    p = _economy(200, 22, slack=1.0, cap=1.0)
-    d = _dynamic(p, MultiPeriodParams())
-    assert isinstance(d, rows.DynamicLp)
+    d, lt, xhat, v, U = _row_setup(_economy(200, 22, slack=1.0, cap=1.0), MultiPeriodParams())
     T, n = d.T, d.n
-    lt = Leontief(d.A, tol=1e-13)
-    xhat = np.stack([lt.solve(d.tt[t]) for t in range(T)])
-    v = lt.solve(d.l, transpose=True)
-    U = rows.upper_bound_at_zero(d, xhat, v)
     m = rows._Master(d, xhat, v, U, rows._Rows(lt, d.Bk), 1e-9)
     for s in range(T - 1):
         m.add_cols(s, np.arange(n))

@@ -44,6 +44,7 @@ from cybersyn.plan.problem import Binding, PlanProblem
 
 SEED_MIN_N = 5_000   # products from which the rows method starts from a first-order seed
 SEED_SHARE = 0.3     # share of the time limit the first-order solve may take
+SEED_SOLVER = "pdlp"  # HiGHS's first-order solver for the seed
 SEED_KKT = 1e-4      # its KKT tolerance: enough to tell binding rows and used investments
 SEED_REL = 1e-9      # a dual (an investment) counts above this share of the largest
 
@@ -177,7 +178,7 @@ def first_order_seed(p: PlanProblem, params: MultiPeriodParams, tt: np.ndarray,
     c[-1] = 1.0
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", "pdlp")
+    h.setOptionValue("solver", SEED_SOLVER)
     h.setOptionValue("kkt_tolerance", SEED_KKT)
     h.setOptionValue("time_limit", max(float(seconds), 1.0))
     h.passModel(_model(c, M, lo, hi, np.zeros(c.size), col_hi, True))

@@ -19,13 +19,13 @@ HiGHS solves a master LP over a growing set of capacity rows; after each solve t
 plan is computed by sparse Leontief solves and every violated capacity row is added. Dense
 rows the master leaves far from binding (`_purgeable`: no dual, room in the plan even grown
 to the upper bound) are deleted, each row at most once, so the loop cannot cycle; at
-n = 10⁴ this keeps ~900 dense rows in the master instead of ~1,800. Investment zₛⱼ pays only through capacity rows of product j in later
-years, so its column enters with them (a column without such rows has only costs, and 0
-is optimal for it), or when its reduced cost at the master's duals is negative
-(`_priced`: the master may hold a row without every column of its product). When no row is
-violated and no column prices in, the master's solution is feasible for the whole LP and
-its duals for the whole dual: it is optimal. The loop stops earlier when the certificate
-below is already within `gap`.
+n = 10⁴ this keeps ~1,000 dense rows in the master instead of ~1,800. Investment zₛⱼ pays
+only through capacity rows of product j in later years, so its column enters with them (a
+column without such rows has only costs, and 0 is optimal for it), or when its reduced
+cost at the master's duals is negative (`_priced`: the master may hold a row without every
+column of its product). When no row is violated and no column prices in, the master's
+solution is feasible for the whole LP and its duals for the whole dual: it is optimal. The
+loop stops earlier when the certificate below is already within `gap`.
 
 A seed (`Seed`, from a loose first-order solve of the one LP: `multiperiod.first_order_seed`)
 starts the master with the rows that solve found binding and the investments it used.
@@ -276,12 +276,12 @@ def solve_by_rows(d: DynamicLp, *, tol: float = 1e-10, time_limit: float = 3600.
                 polished = True
         added = sum(a.size for a in rows) + sum(a.size for a in cols)
         if solved and added and not master.vertex:   # rows far from binding leave
-            out = [a[~purged[t][a]] for t, a in enumerate(
+            leave = [a[~purged[t][a]] for t, a in enumerate(
                 _purgeable(d, x, z, r, master.rows_of, U * xhat, upper / max(lam, 1e-300)))]
-            for t, a in enumerate(out):
+            for t, a in enumerate(leave):
                 purged[t][a] = True
-            log.info("purge rows %s", [a.size for a in out])
-            master.purge(out)
+            log.info("purge rows %s", [a.size for a in leave])
+            master.purge(leave)
         if seed is not None and solved and not master.vertex and 0 < added <= VERTEX_AT:
             master.polish()   # a seeded master that is nearly complete: warm simplex from here
             polished = True
