@@ -20,7 +20,7 @@ tight) add cpu_seconds, load (1-min load average), value, proportional_value, du
 gap_closed = (value − proportional)/(bound − proportional); their rel_gap is against the
 tangent LP's bound where it runs (peer_plan_value: the LP plan's true harmony).
 Five-year lines ask for a certified gap of 1e-6 (gap_target) within --five-year-seconds
-(default 270 s; time_limit in the line) and report the gap reached and the plan's largest
+(default 290 s; time_limit in the line) and report the gap reached and the plan's largest
 relative violation of any limit.
 
 Published anchors: Samothrakis (PLoS ONE 2021) direct sparse solves for 55,000 goods in
