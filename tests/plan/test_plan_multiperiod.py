@@ -516,3 +516,34 @@ def test_repaired_investments_leave_no_row_overloaded_after_the_first_year() -> 
     low, z_c = rows._certified(lt, d, xhat, lam, z, x)
     assert low >= rows._lower(d, xhat, lam, z, x)
     assert low == rows._lower(d, xhat, lam, z_c, rows._plan(lt, d, xhat, lam, z_c))
+
+
+def test_a_master_the_solver_fails_on_keeps_the_best_certified_plan(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A master that HiGHS ends with a status other than Optimal (here the second, made to
+    report "Unknown") stops the loop with a warning and the best plan certified so far,
+    whose bounds still bracket the one LP's λ; it is not an input error."""
+    import logging
+
+    import cybersyn.plan.multiperiod_rows as rows
+
+    solve = rows._Master.solve
+    calls = {"n": 0}
+
+    def second_fails(self: rows._Master, seconds: float) -> tuple[float, np.ndarray] | None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            monkeypatch.setattr(self.h, "modelStatusToString", lambda status: "Unknown")
+        return solve(self, seconds)
+
+    monkeypatch.setattr(rows._Master, "solve", second_fails)
+    p = _economy(150, 10, slack=1.0, cap=1.0)
+    params = MultiPeriodParams()
+    with caplog.at_level(logging.WARNING, logger="cybersyn.plan.multiperiod_rows"):
+        r = multi_period_plan(p, params)
+    exact = multi_period_plan(p, params, method="lp")
+    assert calls["n"] == 2
+    assert "Unknown" in caplog.text
+    assert r.gap > 0 and r.lam <= exact.lam * (1 + 1e-9)
+    assert exact.lam <= r.lam / (1 - r.gap) * (1 + 1e-9)
+    assert_multi_period_feasible(r, params, default_capital(p.A, params.capital_ratio))

@@ -355,10 +355,10 @@ def _repaired(lt: Leontief, d: DynamicLp, xhat: np.ndarray, lam: float, z: np.nd
         if z[t].any():
             x = x + lt.solve(np.asarray(d.Bk @ z[t]))
         K = d.capacity(z)[t]
-        short = np.zeros(d.n)
-        short[capped] = x[capped] - K[capped]
-        short[capped] += REPAIR_MARGIN * np.abs(K[capped])
-        z[t - 1] += np.where(short > REPAIR_MARGIN * np.abs(K) * 2, short, 0.0)
+        over = np.zeros(d.n)
+        over[capped] = x[capped] - K[capped]
+        margin = REPAIR_MARGIN * np.abs(np.where(capped, K, 0.0))
+        z[t - 1] += np.where(over > margin, over + margin, 0.0)
     return z
 
 
