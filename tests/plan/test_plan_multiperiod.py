@@ -153,6 +153,9 @@ def test_unbounded_plan_is_still_explained() -> None:
     for gap in (-1e-6, 1.0, float("nan")):
         with pytest.raises(InvalidInput, match="gap must be"):
             multi_period_plan(p, MultiPeriodParams(periods=3), gap=gap)
+    for seconds in (0.0, -5.0, float("nan")):
+        with pytest.raises(InvalidInput, match="time_limit must be"):
+            multi_period_plan(p, MultiPeriodParams(periods=3), time_limit=seconds)
 
 
 def test_out_of_time_returns_a_feasible_plan_with_valid_bounds(

@@ -132,6 +132,8 @@ def multi_period_plan(problem: PlanProblem, params: MultiPeriodParams | None = N
         raise InvalidInput(f"method must be 'rows' or 'lp', got {method!r}")
     if not 0.0 <= gap < 1.0:
         raise InvalidInput(f"gap must be a relative gap in [0, 1), got {gap!r}")
+    if not time_limit > 0:
+        raise InvalidInput(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     params = params or MultiPeriodParams()
     p = problem
     if not p.square:
